@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Only Python 3.11+ and make are assumed; uv is bootstrapped into .venv-tools from PyPI
+# and installs the locked dependencies (uv.lock) into .venv.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test lint typecheck schemas clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml services/intake/pyproject.toml
+	$(UV) sync --frozen --all-packages --python "$$(command -v $(PYTHON))"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/python -m careledger.intake.stack
+
+test: install
+	$(VENV)/bin/python -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy contracts/src services/intake/src
+
+schemas: install
+	$(VENV)/bin/python -m careledger.contracts.schema contracts/schemas
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var/

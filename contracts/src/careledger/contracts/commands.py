@@ -1,0 +1,163 @@
+"""Commands: imperative requests to intake. Intake decides whether they become events.
+
+Commands are strict: unknown fields are rejected (at every depth, by the command codec),
+so a misspelt optional field is an error rather than silently dropped. Ids a command
+creates (contact, consent, complaint) are optional: intake derives them from the
+caller's idempotency key when absent.
+"""
+
+import datetime as dt
+from typing import Annotated, ClassVar
+
+import msgspec
+
+from careledger.contracts._parts import Actor, Evidence, Notice, PersonalData, Redress, Retention
+from careledger.contracts._vocabulary import (
+    CaseKind,
+    Channel,
+    Code,
+    ConsentMechanism,
+    ContactMode,
+    ContactOutcome,
+    Direction,
+    EscalationLevel,
+    Initiator,
+    Instant,
+    Jurisdiction,
+    Label,
+    LawfulBasis,
+    OpaqueId,
+    ResolutionOutcome,
+    SocialNetwork,
+)
+from careledger.contracts.events import Purposes
+
+
+class Command(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=True
+):
+    """What every command carries. ``name`` is its kebab-case name in subjects and routes."""
+
+    name: ClassVar[str]
+
+    subject_id: OpaqueId
+    occurred_at: Instant
+    actor: Actor
+    client_id: Code
+    correlation_id: OpaqueId | None = None
+
+
+class OpenContact(Command, frozen=True, kw_only=True, tag="OpenContact"):
+    name: ClassVar[str] = "open-contact"
+    contact_id: OpaqueId | None = None
+    channel: Channel
+    network: SocialNetwork | None = None
+    direction: Direction
+    mode: ContactMode = "direct"
+    agent: Code | None = None
+    personal: PersonalData | None = None
+
+
+class CloseContact(Command, frozen=True, kw_only=True, tag="CloseContact"):
+    name: ClassVar[str] = "close-contact"
+    contact_id: OpaqueId
+    outcome: ContactOutcome
+
+
+class GiveConsent(Command, frozen=True, kw_only=True, tag="GiveConsent"):
+    name: ClassVar[str] = "give-consent"
+    consent_id: OpaqueId | None = None
+    controller: Label
+    purposes: Purposes
+    lawful_basis: LawfulBasis | None = None
+    mechanism: ConsentMechanism
+    notice: Notice
+    evidence: Evidence
+    channel: Channel
+    contact_id: OpaqueId | None = None
+    personal: PersonalData | None = None
+
+
+class WithdrawConsent(Command, frozen=True, kw_only=True, tag="WithdrawConsent"):
+    name: ClassVar[str] = "withdraw-consent"
+    consent_id: OpaqueId
+    purposes: Purposes | None = None
+    channel: Channel
+    contact_id: OpaqueId | None = None
+
+
+class FileComplaint(Command, frozen=True, kw_only=True, tag="FileComplaint"):
+    name: ClassVar[str] = "file-complaint"
+    complaint_id: OpaqueId | None = None
+    contact_id: OpaqueId
+    kind: CaseKind
+    product: Code
+    cause: Code
+    channel: Channel
+    jurisdiction: Jurisdiction
+    sector: Code
+    vulnerable: bool = False
+    regimes: Annotated[list[Code], msgspec.Meta(max_length=16)] = msgspec.field(
+        default_factory=list
+    )
+    personal: PersonalData | None = None
+
+
+class AcknowledgeComplaint(Command, frozen=True, kw_only=True, tag="AcknowledgeComplaint"):
+    name: ClassVar[str] = "acknowledge-complaint"
+    complaint_id: OpaqueId
+    deadline_communicated: dt.date | None = None
+
+
+class EscalateComplaint(Command, frozen=True, kw_only=True, tag="EscalateComplaint"):
+    name: ClassVar[str] = "escalate-complaint"
+    complaint_id: OpaqueId
+    to_level: EscalationLevel
+    body_name: Label | None = None
+    external_reference: Label | None = None
+    initiated_by: Initiator
+    reason_code: Code
+    personal: PersonalData | None = None
+
+
+class ResolveComplaint(Command, frozen=True, kw_only=True, tag="ResolveComplaint"):
+    name: ClassVar[str] = "resolve-complaint"
+    complaint_id: OpaqueId
+    outcome: ResolutionOutcome
+    redress: Redress | None = None
+    escalation_rights_communicated: bool
+    escalation_rights_text_version: Label | None = None
+    personal: PersonalData | None = None
+
+
+class EraseSubject(Command, frozen=True, kw_only=True, tag="EraseSubject"):
+    name: ClassVar[str] = "erase-subject"
+    legal_basis: Code
+    retained: Annotated[list[Retention], msgspec.Meta(max_length=32)] = msgspec.field(
+        default_factory=list
+    )
+
+
+AnyCommand = (
+    OpenContact
+    | CloseContact
+    | GiveConsent
+    | WithdrawConsent
+    | FileComplaint
+    | AcknowledgeComplaint
+    | EscalateComplaint
+    | ResolveComplaint
+    | EraseSubject
+)
+COMMAND_TYPES: tuple[type[Command], ...] = (
+    OpenContact,
+    CloseContact,
+    GiveConsent,
+    WithdrawConsent,
+    FileComplaint,
+    AcknowledgeComplaint,
+    EscalateComplaint,
+    ResolveComplaint,
+    EraseSubject,
+)
+COMMANDS_BY_NAME: dict[str, type[Command]] = {c.name: c for c in COMMAND_TYPES}

@@ -1,0 +1,55 @@
+"""Field-level errors: what every rejection looks like, over HTTP and over NATS."""
+
+import re
+
+import msgspec
+
+
+class FieldError(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason a request was refused: where (a JSON path), which rule, and why."""
+
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorReply(msgspec.Struct, frozen=True, kw_only=True):
+    """The body of every refusal. ``status`` mirrors the HTTP status code."""
+
+    status: int
+    title: str
+    errors: list[FieldError] = msgspec.field(default_factory=list)
+
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
+_RULES = (
+    ("missing required field", "required"),
+    ("unknown field", "unknown_field"),
+    ("matching regex", "pattern"),
+    ("invalid enum value", "enum"),
+    ("length", "length"),
+    ("timezone", "timezone"),
+    ("expected `", "type"),
+    ("invalid rfc3339", "format"),
+    ("invalid", "format"),
+    (">=", "range"),
+    ("<=", "range"),
+)
+
+
+def field_error_from_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> FieldError:
+    """Turn msgspec's one-line message into a FieldError naming the field and the rule."""
+    match = _AT.match(str(exc))
+    assert match is not None
+    message, path = match["message"], match["path"] or "$"
+    missing = re.match(r"Object missing required field `(?P<name>[^`]+)`", message)
+    if missing:
+        path = f"{path}.{missing['name']}"
+    unknown = re.match(r"Object contains unknown field `(?P<name>[^`]+)`", message)
+    if unknown:
+        path = f"{path}.{unknown['name']}"
+    lowered = message.lower()
+    rule = next((name for needle, name in _RULES if needle in lowered), "malformed")
+    if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
+        rule = "json"
+    return FieldError(field=path, rule=rule, message=message)

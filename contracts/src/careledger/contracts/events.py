@@ -1,0 +1,185 @@
+"""Events: past-tense facts, the only thing the log holds.
+
+Evolution rules: add fields only with defaults; never rename or retype a field; a
+breaking change is a new event type or a new ``schema_version``. Events tolerate
+unknown fields so that an older reader keeps working when a field is added.
+"""
+
+import datetime as dt
+from typing import Annotated, ClassVar
+
+import msgspec
+
+from careledger.contracts._parts import (
+    Actor,
+    Evidence,
+    Notice,
+    PersonalRef,
+    Redress,
+    Retention,
+    Source,
+)
+from careledger.contracts._vocabulary import (
+    AffirmativeMechanism,
+    CaseKind,
+    Channel,
+    Code,
+    ContactMode,
+    ContactOutcome,
+    Direction,
+    EscalationLevel,
+    Initiator,
+    Instant,
+    Jurisdiction,
+    Label,
+    LawfulBasis,
+    OpaqueId,
+    ResolutionOutcome,
+    SocialNetwork,
+)
+
+Purposes = Annotated[list[Code], msgspec.Meta(min_length=1, max_length=32)]
+TrackingCode = Annotated[str, msgspec.Meta(pattern=r"^CL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")]
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """The envelope every event carries. ``aggregate`` names the stream subject family."""
+
+    aggregate: ClassVar[str]
+
+    event_id: OpaqueId
+    schema_version: int = 1
+    occurred_at: Instant
+    recorded_at: Instant
+    subject_id: OpaqueId
+    actor: Actor
+    source: Source
+    correlation_id: OpaqueId
+    causation_id: OpaqueId | None = None
+    personal: PersonalRef | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        raise NotImplementedError
+
+
+class ContactEvent(Event, frozen=True, kw_only=True):
+    aggregate: ClassVar[str] = "contact"
+    contact_id: OpaqueId
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.contact_id
+
+
+class ComplaintEvent(Event, frozen=True, kw_only=True):
+    aggregate: ClassVar[str] = "complaint"
+    complaint_id: OpaqueId
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.complaint_id
+
+
+class SubjectEvent(Event, frozen=True, kw_only=True):
+    aggregate: ClassVar[str] = "subject"
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.subject_id
+
+
+class ContactOpened(ContactEvent, frozen=True, kw_only=True, tag="ContactOpened"):
+    channel: Channel
+    network: SocialNetwork | None = None
+    direction: Direction
+    mode: ContactMode = "direct"
+    agent: Code | None = None
+
+
+class ContactClosed(ContactEvent, frozen=True, kw_only=True, tag="ContactClosed"):
+    outcome: ContactOutcome
+
+
+class ConsentGiven(SubjectEvent, frozen=True, kw_only=True, tag="ConsentGiven"):
+    consent_id: OpaqueId
+    controller: Label
+    purposes: Purposes
+    lawful_basis: LawfulBasis | None = None
+    mechanism: AffirmativeMechanism
+    notice: Notice
+    evidence: Evidence
+    channel: Channel
+    contact_id: OpaqueId | None = None
+
+
+class ConsentWithdrawn(SubjectEvent, frozen=True, kw_only=True, tag="ConsentWithdrawn"):
+    consent_id: OpaqueId
+    purposes: Purposes
+    channel: Channel
+    contact_id: OpaqueId | None = None
+
+
+class ComplaintFiled(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintFiled"):
+    tracking_code: TrackingCode
+    contact_id: OpaqueId
+    kind: CaseKind
+    product: Code
+    cause: Code
+    channel: Channel
+    jurisdiction: Jurisdiction
+    sector: Code
+    vulnerable: bool = False
+    regimes: list[Code] = msgspec.field(default_factory=list)
+
+
+class ComplaintAcknowledged(
+    ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintAcknowledged"
+):
+    tracking_code: TrackingCode
+    deadline_communicated: dt.date | None = None
+
+
+class ComplaintEscalated(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintEscalated"):
+    from_level: EscalationLevel
+    to_level: EscalationLevel
+    body_name: Label | None = None
+    external_reference: Label | None = None
+    initiated_by: Initiator
+    reason_code: Code
+
+
+class ComplaintResolved(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintResolved"):
+    outcome: ResolutionOutcome
+    redress: Redress | None = None
+    escalation_rights_communicated: bool
+    escalation_rights_text_version: Label | None = None
+
+
+class SubjectErased(SubjectEvent, frozen=True, kw_only=True, tag="SubjectErased"):
+    legal_basis: Code
+    retained: list[Retention] = msgspec.field(default_factory=list)
+
+
+AnyEvent = (
+    ContactOpened
+    | ContactClosed
+    | ConsentGiven
+    | ConsentWithdrawn
+    | ComplaintFiled
+    | ComplaintAcknowledged
+    | ComplaintEscalated
+    | ComplaintResolved
+    | SubjectErased
+)
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ContactOpened,
+    ContactClosed,
+    ConsentGiven,
+    ConsentWithdrawn,
+    ComplaintFiled,
+    ComplaintAcknowledged,
+    ComplaintEscalated,
+    ComplaintResolved,
+    SubjectErased,
+)
