@@ -16,14 +16,14 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml services/intake/pyproject.toml
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml services/intake/pyproject.toml deploy/pyproject.toml
 	$(UV) sync --frozen --all-packages --python "$$(command -v $(PYTHON))"
 	@touch $@
 
 install: $(VENV)/.installed
 
 run: install
-	$(VENV)/bin/python -m careledger.intake.stack
+	$(VENV)/bin/python -m careledger.stack
 
 test: install
 	$(VENV)/bin/python -m pytest
@@ -33,7 +33,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy contracts/src services/intake/src
+	$(VENV)/bin/mypy contracts/src services/intake/src deploy/src
 
 schemas: install
 	$(VENV)/bin/python -m careledger.contracts.schema contracts/schemas

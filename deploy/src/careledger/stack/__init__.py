@@ -1,0 +1,1 @@
+"""The local stack: an embedded nats-server process and the CareLedger services."""

@@ -1,0 +1,91 @@
+"""Intake's pure domain: ``decide(command, facts, ctx) -> events`` and ``evolve``.
+
+Imports only the standard library and the contracts. The application loads the facts
+(the folded history of each aggregate a command touches) and appends what is decided.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from careledger.contracts.commands import (
+    AcknowledgeComplaint,
+    CloseContact,
+    Command,
+    EraseSubject,
+    EscalateComplaint,
+    FileComplaint,
+    GiveConsent,
+    OpenContact,
+    ResolveComplaint,
+    WithdrawConsent,
+)
+from careledger.contracts.events import Event
+
+from careledger.intake.domain import complaint, contact, subject
+from careledger.intake.domain.decision import Context, Rejected, require_not_in_future
+
+__all__ = ["Context", "Facts", "Rejected", "addresses", "decide", "fold"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What intake knows, from the log, about the aggregates one command touches."""
+
+    contact: contact.ContactState = field(default_factory=contact.ContactState)
+    complaint: complaint.ComplaintState = field(default_factory=complaint.ComplaintState)
+    subject: subject.SubjectState = field(default_factory=subject.SubjectState)
+
+
+def addresses(command: Command, new_id: str) -> dict[str, str]:
+    """Which aggregates (name -> id) to load before deciding ``command``."""
+    loads = {"subject": command.subject_id}
+    contact_id = getattr(command, "contact_id", None)
+    if isinstance(command, OpenContact):
+        contact_id = contact_id or new_id
+    if contact_id:
+        loads["contact"] = contact_id
+    complaint_id = getattr(command, "complaint_id", None)
+    if isinstance(command, FileComplaint):
+        complaint_id = complaint_id or new_id
+    if complaint_id:
+        loads["complaint"] = complaint_id
+    return loads
+
+
+def fold(history: Iterable[Event]) -> Facts:
+    """Fold the events of the loaded aggregates (any order across aggregates) into Facts."""
+    facts = Facts()
+    for event in history:
+        match event.aggregate:
+            case "contact":
+                facts = Facts(contact.evolve(facts.contact, event), facts.complaint, facts.subject)
+            case "complaint":
+                facts = Facts(facts.contact, complaint.evolve(facts.complaint, event), facts.subject)
+            case "subject":
+                facts = Facts(facts.contact, facts.complaint, subject.evolve(facts.subject, event))
+    return facts
+
+
+def decide(command: Command, facts: Facts, ctx: Context) -> list[Event]:
+    require_not_in_future(command, ctx)
+    subject.require_allowed_for(command, facts.subject)
+    match command:
+        case OpenContact():
+            return [contact.open_contact(command, facts.contact, ctx)]
+        case CloseContact():
+            return [contact.close_contact(command, facts.contact, ctx)]
+        case GiveConsent():
+            return [subject.give_consent(command, facts.subject, facts.contact, ctx)]
+        case WithdrawConsent():
+            return [subject.withdraw_consent(command, facts.subject, facts.contact, ctx)]
+        case EraseSubject():
+            return [subject.erase_subject(command, facts.subject, ctx)]
+        case FileComplaint():
+            return [complaint.file_complaint(command, facts.complaint, facts.contact, ctx)]
+        case AcknowledgeComplaint():
+            return [complaint.acknowledge_complaint(command, facts.complaint, ctx)]
+        case EscalateComplaint():
+            return [complaint.escalate_complaint(command, facts.complaint, ctx)]
+        case ResolveComplaint():
+            return [complaint.resolve_complaint(command, facts.complaint, ctx)]
+    raise Rejected()  # pragma: no cover - every command type is matched above

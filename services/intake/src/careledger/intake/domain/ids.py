@@ -1,0 +1,27 @@
+"""Ids derived from the caller's idempotency key: a retry at any later time, even after
+the stream's duplicate window, decides to the very same event id and entity id."""
+
+import hashlib
+import uuid
+
+NAMESPACE = uuid.UUID("6f1c2d0e-8a1b-5c3d-9e4f-0a1b2c3d4e5f")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def event_id_for(command_name: str, idempotency_key: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{command_name}\nevent\n{idempotency_key}"))
+
+
+def entity_id_for(command_name: str, idempotency_key: str) -> str:
+    """The id of what the command creates (contact, consent, complaint) when not given."""
+    return str(uuid.uuid5(NAMESPACE, f"{command_name}\nentity\n{idempotency_key}"))
+
+
+def tracking_code_for(complaint_id: str) -> str:
+    """A short code for the customer (ISO 10002 unique identifier): CL-XXXX-XXXX-XXXX.
+
+    60 bits of SHA-256 over the complaint id in Crockford base32 (no I, L, O, U).
+    """
+    number = int.from_bytes(hashlib.sha256(complaint_id.encode()).digest()[:8], "big") >> 4
+    chars = "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in range(12))
+    return f"CL-{chars[0:4]}-{chars[4:8]}-{chars[8:12]}"
