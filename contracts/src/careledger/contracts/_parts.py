@@ -7,6 +7,7 @@ import msgspec
 
 from careledger.contracts._vocabulary import (
     ActorKind,
+    Art17Exemption,
     Channel,
     Code,
     CurrencyCode,
@@ -25,14 +26,14 @@ class Part(msgspec.Struct, frozen=True, kw_only=True):
     """
 
 
-class Actor(Part):
+class Actor(Part, frozen=True, kw_only=True):
     """Who did it: an agent (by staff id), a system, or the customer themself."""
 
     kind: ActorKind
     id: Code
 
 
-class Source(Part):
+class Source(Part, frozen=True, kw_only=True):
     """Where the fact came from: the service that recorded it and the calling client."""
 
     service: Code
@@ -40,7 +41,7 @@ class Source(Part):
     channel: Channel | None = None
 
 
-class Notice(Part):
+class Notice(Part, frozen=True, kw_only=True):
     """The privacy notice or call script the customer was shown, pinned by version and hash."""
 
     id: Code
@@ -49,18 +50,18 @@ class Notice(Part):
     shown_at: dt.datetime | None = None
 
 
-class Evidence(Part):
+class Evidence(Part, frozen=True, kw_only=True):
     """Where the proof of a fact lives (form submission id, recording id, document id)."""
 
     kind: EvidenceKind
     reference: Label
 
 
-class Redress(Part):
+class Redress(Part, frozen=True, kw_only=True):
     amount: Annotated[
         str,
         msgspec.Meta(
-            pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$",
+            pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?(?!\n)$",
             description="Non-negative decimal amount as a string, e.g. '25.00'.",
         ),
     ]
@@ -68,15 +69,15 @@ class Redress(Part):
     kind: RedressKind
 
 
-class Retention(Part):
+class Retention(Part, frozen=True, kw_only=True):
     """A record class kept after erasure, the Art. 17(3) exemption and why."""
 
     record_class: Code
-    exemption: Code
+    exemption: Art17Exemption
     reason: Label
 
 
-class PersonalRef(Part):
+class PersonalRef(Part, frozen=True, kw_only=True):
     """A pointer into the personal-data vault plus a salted commitment (HMAC-SHA256).
 
     The commitment lets a holder of the data and salt prove what was recorded; once the
@@ -91,7 +92,7 @@ Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
 
 
-class PersonalData(Part):
+class PersonalData(Part, frozen=True, kw_only=True):
     """Personal data a command may carry. It goes to the vault, never into an event."""
 
     name: Short | None = None

@@ -9,8 +9,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
+# Patterns end in (?!\n)$: msgspec matches with re.search, where a bare $ also matches
+# before a final newline, so "agent-7\n" would pass; JSON Schema readers treat it alike.
+
 OPAQUE_ID_PATTERN = (
-    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-HJKMNP-TV-Z]{26})$"
+    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-HJKMNP-TV-Z]{26})(?!\n)$"
 )
 OpaqueId = Annotated[
     str,
@@ -24,26 +27,26 @@ Instant = Annotated[
     dt.datetime,
     msgspec.Meta(tz=True, description="RFC 3339 timestamp with a time zone (stored as UTC)."),
 ]
-Label = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+$")]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+(?!\n)$")]
 Code = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
         max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9_.:-]*$",
+        pattern=r"^[a-z0-9][a-z0-9_.:-]*(?!\n)$",
         description="Lowercase code: letters, digits, '_', '.', ':', '-'.",
     ),
 ]
-Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}(?!\n)$")]
 Jurisdiction = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?(?!\n)$",
         description="ISO 3166-1 alpha-2 country, optionally with an ISO 3166-2 subdivision.",
         examples=["ES", "ES-AN", "GB-SCT", "CO"],
     ),
 ]
-CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
+CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}(?!\n)$", description="ISO 4217")]
 
 Channel = Literal["in_person", "phone", "email", "web_form", "chat", "social", "postal"]
 SocialNetwork = Literal[

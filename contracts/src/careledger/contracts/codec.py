@@ -46,8 +46,13 @@ def decode_command(data: bytes, command_type: type[C]) -> C:
         raise InvalidPayload(field_error_from_validation(exc)) from exc
     unknown = _first_unknown_field(msgspec.json.decode(data), command)
     if unknown:
+        name = unknown.rsplit(".", 1)[-1]
         raise InvalidPayload(
-            FieldError(field=unknown, rule="unknown_field", message="Object contains unknown field")
+            FieldError(
+                field=unknown,
+                rule="unknown_field",
+                message=f"Object contains unknown field `{name}`",
+            )
         )
     return command
 
@@ -60,6 +65,8 @@ def _first_unknown_field(raw: Any, value: Any, path: str = "$") -> str | None:
         for key, item in raw.items():
             if key not in known:
                 return f"{path}.{key}"
+            if key == config.tag_field:
+                continue
             name = value.__struct_fields__[value.__struct_encode_fields__.index(key)]
             found = _first_unknown_field(item, getattr(value, name), f"{path}.{key}")
             if found:

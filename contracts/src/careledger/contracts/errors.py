@@ -22,18 +22,21 @@ class ErrorReply(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
+# First match wins: the specific needles come before "expected `" (wrong type), which
+# would otherwise also catch "Expected `int` >= 1"; "Invalid value" is an unknown tag.
 _RULES = (
     ("missing required field", "required"),
     ("unknown field", "unknown_field"),
     ("matching regex", "pattern"),
     ("invalid enum value", "enum"),
+    ("invalid value", "enum"),
     ("length", "length"),
     ("timezone", "timezone"),
+    (">=", "range"),
+    ("<=", "range"),
     ("expected `", "type"),
     ("invalid rfc3339", "format"),
     ("invalid", "format"),
-    (">=", "range"),
-    ("<=", "range"),
 )
 
 

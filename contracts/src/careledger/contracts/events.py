@@ -39,7 +39,9 @@ from careledger.contracts._vocabulary import (
 )
 
 Purposes = Annotated[list[Code], msgspec.Meta(min_length=1, max_length=32)]
-TrackingCode = Annotated[str, msgspec.Meta(pattern=r"^CL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")]
+TrackingCode = Annotated[
+    str, msgspec.Meta(pattern=r"^CL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}(?!\n)$")
+]
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -48,7 +50,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     aggregate: ClassVar[str]
 
     event_id: OpaqueId
-    schema_version: int = 1
+    schema_version: Annotated[int, msgspec.Meta(ge=1)] = 1
     occurred_at: Instant
     recorded_at: Instant
     subject_id: OpaqueId
@@ -133,9 +135,7 @@ class ComplaintFiled(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintFi
     regimes: list[Code] = msgspec.field(default_factory=list)
 
 
-class ComplaintAcknowledged(
-    ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintAcknowledged"
-):
+class ComplaintAcknowledged(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintAcknowledged"):
     tracking_code: TrackingCode
     deadline_communicated: dt.date | None = None
 

@@ -1,0 +1,137 @@
+"""The examples under contracts/examples are the contract, shown: each decodes or is refused."""
+
+import inspect
+import re
+import typing
+
+import msgspec
+import pytest
+from contract_examples import CLASSES, Example, invalid_examples, type_folders, valid_examples
+
+from careledger.contracts import codec
+from careledger.contracts._vocabulary import OPAQUE_ID_PATTERN
+from careledger.contracts.codec import InvalidPayload
+from careledger.contracts.commands import COMMAND_TYPES, AnyCommand
+from careledger.contracts.events import EVENT_TYPES, AnyEvent
+
+VALID = valid_examples()
+INVALID = invalid_examples()
+ALL_TYPES = [(family, tag) for family, classes in CLASSES.items() for tag in classes]
+
+
+def ids(examples: list[Example]) -> list[str]:
+    return [example.id for example in examples]
+
+
+@pytest.mark.parametrize("example", VALID, ids=ids(VALID))
+def test_every_valid_example_decodes_and_survives_a_round_trip(example: Example) -> None:
+    decoded = example.decode()
+
+    again = example.decode(msgspec.json.decode(codec.encode(decoded)))
+
+    assert again == decoded
+    assert type(decoded) is CLASSES[example.family][example.type]
+
+
+@pytest.mark.parametrize("example", INVALID, ids=ids(INVALID))
+def test_every_invalid_example_is_refused_naming_the_expected_field_and_rule(
+    example: Example,
+) -> None:
+    with pytest.raises(InvalidPayload) as refused:
+        example.decode()
+
+    error = refused.value.error
+    assert (error.field, error.rule) == (example.expect_field, example.expect_rule), error.message
+    assert error.message.strip()
+
+
+@pytest.mark.parametrize(("family", "tag"), ALL_TYPES, ids=[f"{f}/{t}" for f, t in ALL_TYPES])
+def test_every_event_and_command_type_has_a_valid_example_and_three_invalid_ones(
+    family: str, tag: str
+) -> None:
+    valid = [e for e in VALID if (e.family, e.type) == (family, tag)]
+    invalid = [e for e in INVALID if (e.family, e.type) == (family, tag)]
+
+    assert len(valid) == 1, f"add contracts/examples/{family}/{tag}/valid.json"
+    assert len(invalid) >= 3, f"add at least 3 files to contracts/examples/{family}/{tag}/invalid/"
+
+
+def test_no_example_folder_names_a_type_that_does_not_exist() -> None:
+    assert set(type_folders()) <= set(ALL_TYPES)
+
+
+@pytest.mark.parametrize("example", VALID, ids=ids(VALID))
+def test_a_valid_example_carries_the_type_of_its_folder(example: Example) -> None:
+    assert example.payload["type"] == example.type
+
+
+_ID = re.compile(OPAQUE_ID_PATTERN)
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_PERSONAL = re.compile(r"@|\+\d[\d ]{8,}|\d{9,}")  # e-mail, phone
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in [key, *_strings(item)]]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+EVENT_EXAMPLES = [e for e in VALID + INVALID if e.family == "events"]
+
+
+@pytest.mark.parametrize("example", EVENT_EXAMPLES, ids=ids(EVENT_EXAMPLES))
+def test_event_examples_carry_no_email_address_or_phone_number(example: Example) -> None:
+    suspicious = [
+        text
+        for text in _strings(example.payload)
+        if not (_ID.match(text) or _HASH.match(text)) and _PERSONAL.search(text)
+    ]
+
+    assert suspicious == [], "events hold a PersonalRef to the vault, never the data itself"
+
+
+EVENT_VALID = [e for e in VALID if e.family == "events"]
+COMMAND_VALID = [e for e in VALID if e.family == "commands"]
+
+
+@pytest.mark.parametrize("example", EVENT_VALID, ids=ids(EVENT_VALID))
+def test_events_tolerate_an_unknown_top_level_field(example: Example) -> None:
+    newer = {**example.payload, "sentiment_score": 0.42}
+
+    assert example.decode(newer) == example.decode()
+
+
+@pytest.mark.parametrize("example", COMMAND_VALID, ids=ids(COMMAND_VALID))
+def test_commands_refuse_an_unknown_top_level_field(example: Example) -> None:
+    with pytest.raises(InvalidPayload) as refused:
+        example.decode({**example.payload, "sentiment_score": 0.42})
+
+    assert refused.value.error.field == "$.sentiment_score"
+    assert refused.value.error.rule == "unknown_field"
+
+
+def test_the_event_union_holds_exactly_the_event_classes_each_tagged_with_its_name() -> None:
+    members = typing.get_args(AnyEvent)
+
+    assert set(members) == set(EVENT_TYPES)
+    assert {m.__struct_config__.tag for m in members} == {c.__name__ for c in EVENT_TYPES}
+
+
+def test_the_command_union_holds_exactly_the_command_classes_each_tagged_with_its_name() -> None:
+    members = typing.get_args(AnyCommand)
+
+    assert set(members) == set(COMMAND_TYPES)
+    assert {m.__struct_config__.tag for m in members} == {c.__name__ for c in COMMAND_TYPES}
+
+
+@pytest.mark.parametrize("cls", EVENT_TYPES + COMMAND_TYPES, ids=lambda c: c.__name__)
+def test_every_contract_declares_its_tag_explicitly_in_its_class_statement(cls: type) -> None:
+    # An implicit tag (tag=True) would follow a rename of the class; an explicit one cannot.
+    statement = inspect.getsource(cls).split(":\n", 1)[0]
+
+    assert cls.__struct_config__.tag_field == "type"
+    assert f'tag="{cls.__name__}"' in statement
