@@ -5,7 +5,7 @@ Imports only the standard library and the contracts. The application loads the f
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from careledger.contracts.commands import (
     AcknowledgeComplaint,
@@ -20,9 +20,11 @@ from careledger.contracts.commands import (
     WithdrawConsent,
 )
 from careledger.contracts.events import Event
-
 from careledger.intake.domain import complaint, contact, subject
+from careledger.intake.domain.complaint import ComplaintState
+from careledger.intake.domain.contact import ContactState
 from careledger.intake.domain.decision import Context, Rejected, require_not_in_future
+from careledger.intake.domain.subject import SubjectState
 
 __all__ = ["Context", "Facts", "Rejected", "addresses", "decide", "fold"]
 
@@ -31,9 +33,9 @@ __all__ = ["Context", "Facts", "Rejected", "addresses", "decide", "fold"]
 class Facts:
     """What intake knows, from the log, about the aggregates one command touches."""
 
-    contact: contact.ContactState = field(default_factory=contact.ContactState)
-    complaint: complaint.ComplaintState = field(default_factory=complaint.ComplaintState)
-    subject: subject.SubjectState = field(default_factory=subject.SubjectState)
+    contact: ContactState = field(default_factory=ContactState)
+    complaint: ComplaintState = field(default_factory=ComplaintState)
+    subject: SubjectState = field(default_factory=SubjectState)
 
 
 def addresses(command: Command, new_id: str) -> dict[str, str]:
@@ -58,11 +60,13 @@ def fold(history: Iterable[Event]) -> Facts:
     for event in history:
         match event.aggregate:
             case "contact":
-                facts = Facts(contact.evolve(facts.contact, event), facts.complaint, facts.subject)
+                facts = replace(facts, contact=contact.evolve(facts.contact, event))
             case "complaint":
-                facts = Facts(facts.contact, complaint.evolve(facts.complaint, event), facts.subject)
+                facts = Facts(
+                    facts.contact, complaint.evolve(facts.complaint, event), facts.subject
+                )
             case "subject":
-                facts = Facts(facts.contact, facts.complaint, subject.evolve(facts.subject, event))
+                facts = replace(facts, subject=subject.evolve(facts.subject, event))
     return facts
 
 

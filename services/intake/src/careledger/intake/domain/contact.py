@@ -4,7 +4,6 @@ from dataclasses import dataclass, replace
 
 from careledger.contracts.commands import CloseContact, OpenContact
 from careledger.contracts.events import ContactClosed, ContactOpened, Event
-
 from careledger.intake.domain.decision import Context, envelope, reject
 
 
@@ -56,7 +55,9 @@ def open_contact(command: OpenContact, contact: ContactState, ctx: Context) -> E
 def close_contact(command: CloseContact, contact: ContactState, ctx: Context) -> Event:
     require_contact_of_subject("$.contact_id", command.contact_id, command.subject_id, contact)
     if contact.closed:
-        reject("$.contact_id", "open", f"contact {command.contact_id} is already closed", status=409)
+        reject(
+            "$.contact_id", "open", f"contact {command.contact_id} is already closed", status=409
+        )
     return ContactClosed(
         **envelope(command, ctx, contact.channel),
         contact_id=command.contact_id,
