@@ -37,6 +37,7 @@ typecheck: install
 
 schemas: install
 	$(VENV)/bin/python -m careledger.contracts.schema contracts/schemas
+	$(VENV)/bin/python -m careledger.intake.entrypoints.openapi services/intake/openapi.json
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from careledger.stack.nats_server import NatsServer
 
 

@@ -1,4 +1,5 @@
 import nats
+
 from careledger.stack.nats_server import NatsServer
 
 

@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import sysconfig
 import time
 import urllib.request
@@ -160,9 +159,3 @@ class NatsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-if __name__ == "__main__":  # pragma: no cover - manual use
-    with NatsServer(Path(sys.argv[1] if len(sys.argv) > 1 else "var/nats")) as server:
-        print(server.url)
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})

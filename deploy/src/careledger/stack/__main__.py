@@ -1,0 +1,105 @@
+"""``make run``: an embedded nats-server plus the CareLedger services, stopped with Ctrl-C.
+
+If NATS_URL is set, that server is used and none is started. If port 4222 (or 8080 for
+intake) is taken, a free port is picked and printed. Data lives under ``var/``.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from careledger.intake.adapters.crypto import ensure_master_key_file
+from careledger.stack.nats_server import NatsServer, free_port, port_is_free
+
+VAR = Path(os.environ.get("CARELEDGER_VAR", "var"))
+
+
+def _port(preferred: int) -> int:
+    return preferred if port_is_free(preferred) else free_port()
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"service exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"no answer from {url} after {timeout}s")
+
+
+def _wait_for_stop_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def main() -> None:
+    VAR.mkdir(parents=True, exist_ok=True)
+    key_file = VAR / "master.key"
+    if ensure_master_key_file(key_file):
+        print(f"created a new vault master key in {key_file} (mode 0600): back it up")
+    env = dict(os.environ, CARELEDGER_MASTER_KEY_FILE=str(key_file.resolve()))
+    env.pop("CARELEDGER_MASTER_KEY", None)
+
+    server: NatsServer | None = None
+    nats_url = os.environ.get("NATS_URL")
+    if not nats_url:
+        port = _port(4222)
+        if port != 4222:
+            print(f"port 4222 is taken: the embedded nats-server uses {port}")
+        server = NatsServer(VAR / "nats", port=port).start()
+        nats_url = server.url
+    env["NATS_URL"] = nats_url
+
+    intake_port = _port(8080)
+    intake = subprocess.Popen(
+        [sys.executable, "-m", "careledger.intake.entrypoints.cli", "--port", str(intake_port)],
+        env=env,
+        start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
+    )
+    try:
+        base = f"http://127.0.0.1:{intake_port}"
+        _wait_http(f"{base}/healthz", intake)
+        print(_banner(nats_url, base, server), flush=True)
+        _wait_for_stop_signal()
+    finally:
+        print("stopping…")
+        intake.terminate()
+        intake.wait(15)
+        if server is not None:
+            server.stop()
+
+
+def _banner(nats_url: str, intake: str, server: NatsServer | None) -> str:
+    embedded = f" (embedded, pid {server.pid}, data in {server.store_dir})" if server else ""
+    return f"""
+CareLedger is running. Ctrl-C stops it.
+  NATS          {nats_url}{embedded}
+  intake HTTP   {intake}/v1/commands/<command>
+  OpenAPI       {intake}/schema/openapi.json
+Try:
+  curl -s -X POST {intake}/v1/commands/open-contact \\
+    -H 'Content-Type: application/json' -H "Idempotency-Key: $(uuidgen || date +%s%N)" \\
+    -d '{{"subject_id":"0192f1d2-7c3a-7b1e-9f00-5a1b2c3d4e5f","occurred_at":"{_now()}",\\
+         "actor":{{"kind":"agent","id":"agent-7"}},"client_id":"crm",\\
+         "channel":"phone","direction":"inbound"}}'
+"""
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+if __name__ == "__main__":
+    main()

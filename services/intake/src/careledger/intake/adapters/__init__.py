@@ -1,0 +1,1 @@
+"""Adapters: the real I/O behind the application ports (JetStream, KV vault)."""

@@ -1,0 +1,135 @@
+"""The event log on JetStream: read one aggregate's history, append with concurrency checks.
+
+Reads use batched direct gets (``next_by_subj``), so intake keeps no database of its own
+and creates no consumer per request. Appends always wait for the PubAck and carry
+``Nats-Msg-Id`` (dedupe) and ``Nats-Expected-Last-Subject-Sequence`` (no silent forks).
+"""
+
+import json
+import logging
+
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.aio.subscription import Subscription
+
+from careledger.contracts import InvalidPayload, decode_event, encode
+from careledger.contracts.events import Event
+from careledger.contracts.subjects import (
+    EVENT_STREAM,
+    EVENT_TYPE,
+    EXPECTED_LAST_SUBJECT_SEQUENCE,
+    MSG_ID,
+    aggregate_subject,
+    event_subject,
+)
+from careledger.intake.application.ports import (
+    Appended,
+    ConcurrentWrite,
+    History,
+    LogUnavailable,
+    Recorded,
+)
+
+log = logging.getLogger(__name__)
+
+WRONG_LAST_SEQUENCE = 10071
+_BATCH = 256
+_UNAVAILABLE = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.ConnectionReconnectingError,
+    nats.js.errors.NoStreamResponseError,
+    nats.js.errors.ServiceUnavailableError,
+)
+
+
+class JetStreamEventLog:
+    def __init__(self, nc: Client, *, stream: str = EVENT_STREAM, timeout: float = 2.0) -> None:
+        self.nc = nc
+        self.js = nc.jetstream(timeout=timeout)
+        self.stream = stream
+        self.timeout = timeout
+
+    async def history(self, aggregate: str, aggregate_id: str) -> History:
+        subject = aggregate_subject(aggregate, aggregate_id)
+        inbox = self.nc.new_inbox()
+        try:
+            sub = await self.nc.subscribe(inbox)
+        except _UNAVAILABLE as exc:
+            raise LogUnavailable(f"cannot read {subject}: {exc!r}") from exc
+        events: list[Recorded] = []
+        last, start = 0, 1
+        try:
+            while True:
+                request = {"seq": start, "next_by_subj": subject, "batch": _BATCH}
+                await self.nc.publish(
+                    f"$JS.API.DIRECT.GET.{self.stream}", json.dumps(request).encode(), reply=inbox
+                )
+                batch = await self._drain_batch(sub, subject, events)
+                if batch is None:
+                    break
+                pending, seen = batch
+                last = max(last, seen)
+                if pending == 0:
+                    break
+                start = last + 1
+        except _UNAVAILABLE as exc:
+            raise LogUnavailable(f"cannot read {subject}: {exc!r}") from exc
+        finally:
+            await _quietly_unsubscribe(sub)
+        return History(tuple(events), last)
+
+    async def _drain_batch(
+        self, sub: Subscription, subject: str, events: list[Recorded]
+    ) -> tuple[int, int] | None:
+        """Collect one batch: (messages still pending, last sequence seen), None if none."""
+        last_seen = 0
+        while True:
+            msg = await sub.next_msg(timeout=self.timeout)
+            headers = msg.headers or {}
+            status = headers.get("Status")
+            if status == "404":
+                return None
+            if status == "204":
+                return int(headers.get("Nats-Num-Pending", "0")), last_seen
+            if status:
+                raise LogUnavailable(f"direct get on {subject} answered {status}: {headers}")
+            last_seen = int(headers["Nats-Sequence"])
+            events.extend(_decoded(last_seen, msg.data, subject))
+
+    async def append(self, event: Event, expected_last_sequence: int) -> Appended:
+        headers = {
+            MSG_ID: event.event_id,
+            EXPECTED_LAST_SUBJECT_SEQUENCE: str(expected_last_sequence),
+            EVENT_TYPE: type(event).__name__,
+        }
+        try:
+            ack = await self.js.publish(
+                event_subject(event), encode(event), stream=self.stream, headers=headers
+            )
+        except nats.js.errors.BadRequestError as exc:
+            if exc.err_code == WRONG_LAST_SEQUENCE:
+                raise ConcurrentWrite(str(exc)) from exc
+            raise
+        except _UNAVAILABLE as exc:
+            raise LogUnavailable(f"no PubAck for {event.event_id}: {exc!r}") from exc
+        return Appended(sequence=ack.seq, duplicate=bool(ack.duplicate))
+
+
+def _decoded(sequence: int, data: bytes, subject: str) -> list[Recorded]:
+    try:
+        return [Recorded(sequence, decode_event(data))]
+    except InvalidPayload as exc:
+        # Not a fact: the ledger dead-letters it. It still counts for the sequence check.
+        log.warning("ignoring invalid message %s on %s: %s", sequence, subject, exc)
+        return []
+
+
+async def _quietly_unsubscribe(sub: Subscription) -> None:
+    try:
+        await sub.unsubscribe()
+    except Exception:  # the connection may be gone; the inbox dies with it
+        log.debug("unsubscribe failed", exc_info=True)

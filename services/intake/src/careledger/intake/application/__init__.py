@@ -1,0 +1,1 @@
+"""Application: handlers that load facts, decide and append, behind ports."""

@@ -1,0 +1,113 @@
+"""The intake handler: load the facts, decide, keep personal data aside, append once."""
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+import msgspec
+
+from careledger.contracts import FieldError
+from careledger.contracts.commands import Command, EraseSubject
+from careledger.contracts.events import ComplaintEvent, ConsentGiven, ConsentWithdrawn, Event
+from careledger.contracts.replies import Accepted
+from careledger.contracts.subjects import event_subject
+from careledger.intake.application.ports import (
+    ConcurrentWrite,
+    EventLog,
+    History,
+    Recorded,
+    Vault,
+)
+from careledger.intake.domain import Context, Rejected, addresses, decide, fold
+from careledger.intake.domain.ids import entity_id_for, event_id_for, tracking_code_for
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Intake:
+    """Turns commands into appended events, exactly once per idempotency key."""
+
+    def __init__(
+        self, log: EventLog, vault: Vault, clock: Clock = utc_now, max_attempts: int = 5
+    ) -> None:
+        self.log = log
+        self.vault = vault
+        self.clock = clock
+        self.max_attempts = max_attempts
+
+    async def handle(self, command: Command, idempotency_key: str) -> Accepted:
+        accepted = await self._append_once(command, idempotency_key)
+        if isinstance(command, EraseSubject):
+            # After the fact is in the log, and again on every retry: erasure converges.
+            await self.vault.erase(command.subject_id)
+        return accepted
+
+    async def _append_once(self, command: Command, idempotency_key: str) -> Accepted:
+        event_id = event_id_for(command.name, idempotency_key)
+        new_id = entity_id_for(command.name, idempotency_key)
+        loads = addresses(command, new_id)
+        for _ in range(self.max_attempts):
+            histories = dict(
+                zip(
+                    loads,
+                    await asyncio.gather(*(self.log.history(a, i) for a, i in loads.items())),
+                    strict=True,
+                )
+            )
+            earlier = _find(histories.values(), event_id)
+            if earlier is not None:
+                return accepted(earlier.event, earlier.sequence, replayed=True)
+            facts = fold(r.event for h in histories.values() for r in h.events)
+            ctx = Context(now=self.clock(), event_id=event_id, new_id=new_id)
+            (event,) = decide(command, facts, ctx)
+            event = await self._keep_personal_data_aside(command, event)
+            try:
+                appended = await self.log.append(event, histories[event.aggregate].last_sequence)
+            except ConcurrentWrite:
+                continue  # someone else appended: reload and decide again
+            return accepted(event, appended.sequence, replayed=appended.duplicate)
+        raise Rejected(
+            FieldError(
+                field="$",
+                rule="concurrent_write",
+                message=f"the record kept changing under {self.max_attempts} attempts; retry "
+                "with the same Idempotency-Key",
+            ),
+            status=409,
+        )
+
+    async def _keep_personal_data_aside(self, command: Command, event: Event) -> Event:
+        personal = getattr(command, "personal", None)
+        if personal is None or personal.is_empty():
+            return event
+        ref = await self.vault.store(command.subject_id, event.event_id, personal)
+        return msgspec.structs.replace(event, personal=ref)
+
+
+def _find(histories: Iterable[History], event_id: str) -> Recorded | None:
+    """The event this very request produced before, if the log already holds it."""
+    for history in histories:
+        for recorded in history.events:
+            if recorded.event.event_id == event_id:
+                return recorded
+    return None
+
+
+def accepted(event: Event, sequence: int, *, replayed: bool) -> Accepted:
+    return Accepted(
+        event_id=event.event_id,
+        type=type(event).__name__,
+        subject=event_subject(event),
+        stream_sequence=sequence,
+        aggregate=event.aggregate,
+        aggregate_id=event.aggregate_id,
+        consent_id=event.consent_id if isinstance(event, ConsentGiven | ConsentWithdrawn) else None,
+        tracking_code=tracking_code_for(event.complaint_id)
+        if isinstance(event, ComplaintEvent)
+        else None,
+        replayed=replayed,
+    )

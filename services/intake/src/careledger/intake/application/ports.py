@@ -1,0 +1,57 @@
+"""Ports: what the application needs from the outside world, as Protocols.
+
+The real adapters live in ``careledger.intake.adapters``; tests may provide fakes that
+implement the same Protocols.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from careledger.contracts import PersonalData, PersonalRef
+from careledger.contracts.events import Event
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as the log holds it, with its stream sequence."""
+
+    sequence: int
+    event: Event
+
+
+@dataclass(frozen=True)
+class History:
+    """Every event of one aggregate, and the last sequence on its subject (0 if none).
+
+    ``last_sequence`` counts messages that are not valid events too, since the optimistic
+    concurrency check of the next append compares against it.
+    """
+
+    events: tuple[Recorded, ...] = ()
+    last_sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Appended:
+    sequence: int
+    duplicate: bool
+
+
+class ConcurrentWrite(Exception):
+    """Another writer appended to the aggregate since we read it."""
+
+
+class LogUnavailable(Exception):
+    """The log did not answer in time; nothing is known to be appended. Retry later."""
+
+
+class EventLog(Protocol):
+    async def history(self, aggregate: str, aggregate_id: str) -> History: ...
+
+    async def append(self, event: Event, expected_last_sequence: int) -> Appended: ...
+
+
+class Vault(Protocol):
+    async def store(self, subject_id: str, record_id: str, data: PersonalData) -> PersonalRef: ...
+
+    async def erase(self, subject_id: str) -> int: ...

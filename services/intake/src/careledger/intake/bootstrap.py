@@ -1,0 +1,101 @@
+"""The composition root of intake: wires settings, NATS, streams, vault and entrypoints.
+
+Nothing happens at import time; ``IntakeService.start()`` connects and provisions.
+"""
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from faststream.nats import NatsBroker
+from litestar import Litestar
+from nats.aio.client import Client
+
+from careledger.intake.adapters.crypto import master_key_from_env
+from careledger.intake.adapters.event_log import JetStreamEventLog
+from careledger.intake.adapters.provisioning import ensure_streams
+from careledger.intake.adapters.vault import JetStreamVault, ensure_vault_bucket
+from careledger.intake.application.intake import Clock, Intake, utc_now
+from careledger.intake.entrypoints.http import create_app
+from careledger.intake.entrypoints.nats import register_command_handlers
+from careledger.intake.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class IntakeService:
+    """Intake as one running unit: a NATS connection shared by the HTTP and NATS APIs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.master_key = master_key_from_env(os.environ if environ is None else environ)
+        self.clock = clock
+        self.broker = NatsBroker(
+            list(settings.nats_urls),
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=2,
+            graceful_timeout=10,
+        )
+        self._intake: Intake | None = None
+        register_command_handlers(self.broker, self.intake)
+
+    def intake(self) -> Intake:
+        if self._intake is None:
+            raise RuntimeError("intake is not started")
+        return self._intake
+
+    def is_connected(self) -> bool:
+        connection: Client | None = self.broker._connection
+        return bool(connection and connection.is_connected)
+
+    async def start(self) -> None:
+        nc = await self._connect()
+        js = nc.jetstream(timeout=self.settings.publish_timeout)
+        await ensure_streams(js, self.settings.stream)
+        kv = await ensure_vault_bucket(js)
+        self._intake = Intake(
+            JetStreamEventLog(nc, timeout=self.settings.publish_timeout),
+            JetStreamVault(kv, self.master_key),
+            self.clock,
+        )
+        await self.broker.start()
+
+    async def _connect(self) -> Client:
+        delay = 0.5
+        while True:
+            try:
+                return await self.broker.connect()
+            except Exception as exc:
+                log.warning("waiting for NATS at %s: %s", ",".join(self.settings.nats_urls), exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    def http_app(self) -> Litestar:
+        app = create_app(
+            lifespan=self.lifespan,
+            is_connected=self.is_connected,
+            max_body_bytes=self.settings.max_body_bytes,
+            retry_after=self.settings.retry_after_seconds,
+        )
+        app.state.service = self
+        return app

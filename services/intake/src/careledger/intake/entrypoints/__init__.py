@@ -1,0 +1,1 @@
+"""Entrypoints: HTTP routes, NATS request/reply, the command line. Thin by rule."""

@@ -1,0 +1,71 @@
+"""One way to submit a command, shared by the HTTP and NATS entrypoints.
+
+Bytes in, (status, reply bytes) out: decode strictly, hand to intake, encode the answer.
+Both transports therefore refuse the same input with the same field-level errors.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+
+from careledger.contracts import ErrorReply, FieldError, InvalidPayload, decode_command, encode
+from careledger.contracts.commands import Command
+from careledger.intake.application.intake import Intake
+from careledger.intake.application.ports import LogUnavailable
+from careledger.intake.domain import Rejected
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{8,200}$")
+TITLES = {
+    400: "Malformed request",
+    409: "Conflict with the recorded history",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Refused by a rule",
+    503: "Event log unavailable: nothing was recorded, retry with the same Idempotency-Key",
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+
+
+def refusal(status: int, *errors: FieldError) -> Reply:
+    return Reply(
+        status, encode(ErrorReply(status=status, title=TITLES[status], errors=list(errors)))
+    )
+
+
+def check_idempotency_key(key: str | None) -> FieldError | None:
+    if key is None or not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        return FieldError(
+            field="Idempotency-Key",
+            rule="required" if key is None else "pattern",
+            message="an Idempotency-Key header of 8 to 200 printable ASCII characters is "
+            "required: send the same key again to retry safely",
+        )
+    return None
+
+
+async def submit(
+    intake: Intake, command_type: type[Command], body: bytes, key: str | None
+) -> Reply:
+    missing_key = check_idempotency_key(key)
+    if missing_key is not None:
+        return refusal(400, missing_key)
+    assert key is not None
+    try:
+        command = decode_command(body, command_type)
+    except InvalidPayload as exc:
+        return refusal(400 if exc.error.rule == "json" else 422, exc.error)
+    try:
+        accepted = await intake.handle(command, key)
+    except Rejected as exc:
+        return refusal(exc.status, *exc.errors)
+    except LogUnavailable as exc:
+        log.warning("%s refused for now: %s", command_type.name, exc)
+        return refusal(503, FieldError(field="$", rule="log_unavailable", message=str(exc)))
+    return Reply(201, encode(accepted))

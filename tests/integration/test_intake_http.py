@@ -1,0 +1,131 @@
+"""Intake over HTTP against a real nats-server: one command, one event, nothing else."""
+
+import asyncio
+import uuid
+
+from careledger.contracts import decode_event
+from careledger.contracts.subjects import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID
+from tests.integration.conftest import RunningIntake
+from tests.support.scenario import Story
+from tests.support.streams import stored_messages
+
+
+def key() -> str:
+    return f"test-{uuid.uuid4()}"
+
+
+async def test_each_command_over_http_appends_exactly_one_event_with_subject_and_headers(
+    intake: RunningIntake,
+) -> None:
+    story = Story()
+    replies = []
+    for command, payload in story.commands():
+        response = await intake.post(command, payload, key())
+        assert response.status_code == 201, (command, response.text)
+        replies.append(response.json())
+
+    stored = await stored_messages(intake.server.url)
+    assert len(stored) == len(replies)
+    for reply, message in zip(replies, stored, strict=True):
+        event = decode_event(message.data)
+        assert message.sequence == reply["stream_sequence"]
+        assert message.subject == reply["subject"]
+        assert message.subject == f"careledger.events.{event.aggregate}.{event.aggregate_id}"
+        assert message.headers[MSG_ID] == event.event_id == reply["event_id"]
+        assert EXPECTED_LAST_SUBJECT_SEQUENCE in message.headers
+        assert type(event).__name__ == reply["type"]
+    assert [r["type"] for r in replies] == [
+        "ContactOpened",
+        "ConsentGiven",
+        "ComplaintFiled",
+        "ComplaintAcknowledged",
+        "ComplaintEscalated",
+        "ComplaintResolved",
+        "ConsentWithdrawn",
+        "ContactClosed",
+        "SubjectErased",
+    ]
+
+
+async def test_a_complaint_reply_carries_the_tracking_code_of_its_event(
+    intake: RunningIntake,
+) -> None:
+    story = Story()
+    commands = dict(story.commands())
+    await intake.post("open-contact", commands["open-contact"], key())
+    reply = (await intake.post("file-complaint", commands["file-complaint"], key())).json()
+
+    stored = await stored_messages(intake.server.url)
+    filed = decode_event(stored[-1].data)
+    assert reply["tracking_code"] == filed.tracking_code  # type: ignore[attr-defined]
+    assert reply["tracking_code"].startswith("CL-")
+
+
+async def test_the_same_idempotency_key_twice_returns_the_original_and_appends_once(
+    intake: RunningIntake,
+) -> None:
+    payload = dict(Story().commands())["open-contact"]
+    payload.pop("contact_id")
+    same = key()
+    first = (await intake.post("open-contact", payload, same)).json()
+    second = (await intake.post("open-contact", payload, same)).json()
+
+    assert second["event_id"] == first["event_id"]
+    assert second["aggregate_id"] == first["aggregate_id"]
+    assert second["stream_sequence"] == first["stream_sequence"]
+    assert (first["replayed"], second["replayed"]) == (False, True)
+    assert len(await stored_messages(intake.server.url)) == 1
+
+
+async def test_a_retry_after_the_duplicate_window_still_returns_the_original_event(
+    intake_short_window: RunningIntake,
+) -> None:
+    intake = intake_short_window
+    payload = dict(Story().commands())["open-contact"]
+    payload.pop("contact_id")  # derived from the key, so the retry finds the same contact
+    same = key()
+    first = (await intake.post("open-contact", payload, same)).json()
+    await asyncio.sleep(1.5)  # the stream's Nats-Msg-Id memory (1 s) has expired
+    again = (await intake.post("open-contact", payload, same)).json()
+
+    assert again["event_id"] == first["event_id"] and again["replayed"] is True
+    assert len(await stored_messages(intake.server.url)) == 1
+
+
+async def test_concurrent_conflicting_writes_append_one_event_and_refuse_the_rest(
+    intake: RunningIntake,
+) -> None:
+    story = Story()
+    commands = dict(story.commands())
+    for name in ("open-contact", "file-complaint"):
+        assert (await intake.post(name, commands[name], key())).status_code == 201
+
+    racers = [
+        intake.post("resolve-complaint", commands["resolve-complaint"], key()) for _ in range(8)
+    ]
+    statuses = sorted(r.status_code for r in await asyncio.gather(*racers))
+
+    assert statuses == [201] + [409] * 7
+    types = [
+        decode_event(m.data).__class__.__name__ for m in await stored_messages(intake.server.url)
+    ]
+    assert types.count("ComplaintResolved") == 1
+
+
+async def test_concurrent_escalations_are_redecided_on_the_new_level_never_forked(
+    intake: RunningIntake,
+) -> None:
+    commands = dict(Story().commands())
+    for name in ("open-contact", "file-complaint"):
+        await intake.post(name, commands[name], key())
+
+    racers = [
+        intake.post("escalate-complaint", commands["escalate-complaint"], key()) for _ in range(5)
+    ]
+    responses = await asyncio.gather(*racers)
+
+    assert sorted(r.status_code for r in responses) == [201, 422, 422, 422, 422]
+    refused = [r.json() for r in responses if r.status_code == 422]
+    assert all(r["errors"][0]["rule"] == "escalates_upward" for r in refused)
+    stored = [decode_event(m.data) for m in await stored_messages(intake.server.url)]
+    assert [type(e).__name__ for e in stored].count("ComplaintEscalated") == 1

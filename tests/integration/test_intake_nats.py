@@ -1,0 +1,74 @@
+"""Intake over NATS request/reply: the same commands, the same replies, the same errors."""
+
+import json
+import uuid
+
+import nats
+
+from careledger.contracts import decode_event
+from careledger.contracts.subjects import IDEMPOTENCY_KEY, MSG_ID, command_subject
+from tests.integration.conftest import RunningIntake
+from tests.support.scenario import Story
+from tests.support.streams import stored_messages
+
+STATUS = "CareLedger-Status"
+
+
+async def test_each_command_over_nats_appends_exactly_one_event_on_the_right_subject(
+    intake: RunningIntake,
+) -> None:
+    nc = await nats.connect(intake.server.url)
+    replies = []
+    try:
+        for command, payload in Story().commands():
+            msg = await nc.request(
+                command_subject(command),
+                json.dumps(payload).encode(),
+                timeout=5,
+                headers={IDEMPOTENCY_KEY: f"nats-{uuid.uuid4()}"},
+            )
+            assert msg.headers is not None and msg.headers[STATUS] == "201", msg.data
+            replies.append(json.loads(msg.data))
+    finally:
+        await nc.close()
+
+    stored = await stored_messages(intake.server.url)
+    assert [m.sequence for m in stored] == [r["stream_sequence"] for r in replies]
+    for reply, message in zip(replies, stored, strict=True):
+        event = decode_event(message.data)
+        assert message.subject == reply["subject"]
+        assert message.headers[MSG_ID] == event.event_id == reply["event_id"]
+
+
+async def test_a_nats_request_refused_by_a_rule_gets_the_same_field_error_as_http(
+    intake: RunningIntake,
+) -> None:
+    payload = dict(Story().commands())["give-consent"] | {"mechanism": "pre_ticked_box"}
+    payload.pop("contact_id")
+    nc = await nats.connect(intake.server.url)
+    try:
+        over_nats = await nc.request(
+            command_subject("give-consent"),
+            json.dumps(payload).encode(),
+            timeout=5,
+            headers={IDEMPOTENCY_KEY: "same-key-for-both"},
+        )
+    finally:
+        await nc.close()
+    over_http = await intake.post("give-consent", payload, "same-key-for-both")
+
+    assert over_nats.headers is not None and over_nats.headers[STATUS] == "422"
+    assert over_http.status_code == 422
+    assert json.loads(over_nats.data) == over_http.json()
+    assert over_http.json()["errors"][0]["field"] == "$.mechanism"
+    assert await stored_messages(intake.server.url) == []
+
+
+async def test_a_nats_request_without_idempotency_key_is_refused(intake: RunningIntake) -> None:
+    nc = await nats.connect(intake.server.url)
+    try:
+        msg = await nc.request(command_subject("open-contact"), b"{}", timeout=5)
+    finally:
+        await nc.close()
+    assert msg.headers is not None and msg.headers[STATUS] == "400"
+    assert json.loads(msg.data)["errors"][0]["field"] == "Idempotency-Key"
