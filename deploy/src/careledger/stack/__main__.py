@@ -19,8 +19,12 @@ from careledger.stack.nats_server import NatsServer, free_port, port_is_free
 VAR = Path(os.environ.get("CARELEDGER_VAR", "var"))
 
 
-def _port(preferred: int) -> int:
-    return preferred if port_is_free(preferred) else free_port()
+def _port(preferred: int, what: str) -> int:
+    if port_is_free(preferred):
+        return preferred
+    port = free_port()
+    print(f"port {preferred} is taken: {what} uses {port}")
+    return port
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -55,14 +59,12 @@ def main() -> None:
     server: NatsServer | None = None
     nats_url = os.environ.get("NATS_URL")
     if not nats_url:
-        port = _port(4222)
-        if port != 4222:
-            print(f"port 4222 is taken: the embedded nats-server uses {port}")
+        port = _port(4222, "the embedded nats-server")
         server = NatsServer(VAR / "nats", port=port).start()
         nats_url = server.url
     env["NATS_URL"] = nats_url
 
-    intake_port = _port(8080)
+    intake_port = _port(8080, "intake")
     intake = subprocess.Popen(
         [sys.executable, "-m", "careledger.intake.entrypoints.cli", "--port", str(intake_port)],
         env=env,
@@ -71,7 +73,7 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{intake_port}"
         _wait_http(f"{base}/healthz", intake)
-        print(_banner(nats_url, base, server), flush=True)
+        print(_banner(nats_url, base, intake.pid, server), flush=True)
         _wait_for_stop_signal()
     finally:
         print("stopping…")
@@ -81,18 +83,18 @@ def main() -> None:
             server.stop()
 
 
-def _banner(nats_url: str, intake: str, server: NatsServer | None) -> str:
+def _banner(nats_url: str, intake: str, intake_pid: int, server: NatsServer | None) -> str:
     embedded = f" (embedded, pid {server.pid}, data in {server.store_dir})" if server else ""
     return f"""
 CareLedger is running. Ctrl-C stops it.
   NATS          {nats_url}{embedded}
-  intake HTTP   {intake}/v1/commands/<command>
+  intake HTTP   {intake}/v1/commands/<command> (pid {intake_pid})
   OpenAPI       {intake}/schema/openapi.json
 Try:
   curl -s -X POST {intake}/v1/commands/open-contact \\
-    -H 'Content-Type: application/json' -H "Idempotency-Key: $(uuidgen || date +%s%N)" \\
-    -d '{{"subject_id":"0192f1d2-7c3a-7b1e-9f00-5a1b2c3d4e5f","occurred_at":"{_now()}",\\
-         "actor":{{"kind":"agent","id":"agent-7"}},"client_id":"crm",\\
+    -H 'Content-Type: application/json' -H "Idempotency-Key: try-$(date +%s%N)" \\
+    -d '{{"subject_id":"0192f1d2-7c3a-7b1e-9f00-5a1b2c3d4e5f","occurred_at":"{_now()}",
+         "actor":{{"kind":"agent","id":"agent-7"}},"client_id":"crm",
          "channel":"phone","direction":"inbound"}}'
 """
 

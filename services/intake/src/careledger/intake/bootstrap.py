@@ -44,6 +44,7 @@ class IntakeService:
             reconnect_time_wait=1,
             connect_timeout=2,
             graceful_timeout=10,
+            log_level=logging.DEBUG,  # per-message access logs only when debugging
         )
         self._intake: Intake | None = None
         register_command_handlers(self.broker, self.intake)

@@ -1,0 +1,84 @@
+"""`make run`'s launcher, as a newcomer runs it: starts, answers, stops everything on Ctrl-C."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def _curl_body(text: str) -> dict[str, object]:
+    """The JSON a curl example sends (-d '...'), parsed as the shell would pass it."""
+    match = re.search(r"-d '(\{.*?\})'", text, re.DOTALL)
+    assert match, "the curl example is gone"
+    body: dict[str, object] = json.loads(match.group(1))
+    return body
+
+
+def _wait_for_banner(process: subprocess.Popen[str], timeout: float = 60) -> str:
+    deadline, seen = time.monotonic() + timeout, []
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if line.rstrip().endswith("}'"):  # the end of the curl example
+            return "".join(seen)
+    raise AssertionError("launcher never printed its banner:\n" + "".join(seen))
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_stack_starts_accepts_the_readme_example_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NATS_", "CARELEDGER_"))}
+    env["CARELEDGER_VAR"] = str(tmp_path / "var")
+    with subprocess.Popen(
+        [sys.executable, "-m", "careledger.stack"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        banner = _run_the_readme_example(process, tmp_path)
+    assert process.returncode == 0
+    for pid in re.findall(r"pid (\d+)", banner):
+        assert _gone(int(pid)), f"process {pid} outlived the launcher"
+
+
+def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> str:
+    try:
+        banner = _wait_for_banner(process)
+        intake = re.search(r"intake HTTP\s+(http://\S+?)/v1", banner)
+        assert intake and len(re.findall(r"pid (\d+)", banner)) == 2, banner
+        assert "created a new vault master key" in banner
+        key_file = tmp_path / "var" / "master.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+
+        for example in (README.read_text(), banner):
+            response = httpx.post(
+                f"{intake.group(1)}/v1/commands/open-contact",
+                json=_curl_body(example),
+                headers={"Idempotency-Key": f"example-{uuid.uuid4()}"},
+                timeout=10,
+            )
+            assert response.status_code == 201, response.text
+            assert response.json()["type"] == "ContactOpened"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+    return banner
