@@ -2,7 +2,8 @@
 
 Settings that guard the trail (storage, deny_delete, deny_purge, subjects, retention and
 limits) are compared on an existing stream: a difference stops the service with a message
-naming each one. Only the duplicate window and direct get are updated, and that is logged.
+naming each one. The duplicate window, direct get and replica count are updated in place,
+and each change is logged.
 """
 
 import logging
@@ -28,7 +29,7 @@ GUARDED = (
     "max_msgs_per_subject",
     "discard",
 )
-UPDATABLE = ("duplicate_window", "allow_direct")
+UPDATABLE = ("duplicate_window", "allow_direct", "num_replicas")
 
 
 class StreamMismatch(RuntimeError):
