@@ -1,0 +1,1 @@
+"""Adapters: JetStream consumer and dead letters, the DuckDB store."""

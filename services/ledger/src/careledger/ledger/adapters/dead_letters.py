@@ -1,0 +1,44 @@
+"""Dead letters: a rejected message goes to the DLQ stream with the reason, byte for byte.
+
+Published before the batch commits; ``Nats-Msg-Id = dlq-<sequence>`` makes a replay of
+the same batch after a crash a no-op inside the duplicate window.
+"""
+
+from nats.js import JetStreamContext
+
+from careledger.contracts.subjects import DLQ_STREAM, MSG_ID
+from careledger.ledger.application.ingest import Rejection
+
+REASON = "CareLedger-Reason"
+RULE = "CareLedger-Rule"
+ORIGINAL_SUBJECT = "CareLedger-Original-Subject"
+ORIGINAL_SEQUENCE = "CareLedger-Original-Sequence"
+
+
+def dead_letter_headers(rejection: Rejection) -> dict[str, str]:
+    message = rejection.message
+    kept = {
+        (f"Original-{k}" if k.startswith("Nats-") else k): v for k, v in message.headers.items()
+    }
+    return kept | {
+        MSG_ID: f"dlq-{message.sequence}",
+        REASON: rejection.reason[:1000].replace("\r", " ").replace("\n", " "),
+        RULE: rejection.rule,
+        ORIGINAL_SUBJECT: message.subject,
+        ORIGINAL_SEQUENCE: str(message.sequence),
+    }
+
+
+class DeadLetters:
+    def __init__(self, js: JetStreamContext, stream: str = DLQ_STREAM) -> None:
+        self.js = js
+        self.stream = stream
+
+    async def publish(self, rejections: list[Rejection]) -> None:
+        for rejection in rejections:
+            await self.js.publish(
+                f"careledger.dlq.{rejection.message.sequence}",
+                rejection.message.data,
+                stream=self.stream,
+                headers=dead_letter_headers(rejection),
+            )

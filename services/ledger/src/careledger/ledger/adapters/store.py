@@ -1,0 +1,178 @@
+"""The DuckDB store: events with their hash chain, rejections, position and projections,
+all written in one transaction per batch.
+
+One process writes the file (DuckDB allows one writer); queries use cursors of the same
+connection. Inserts are columnar (Arrow), never row by row.
+"""
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from careledger.ledger.application.ingest import Outcome, Position, Rejection
+from careledger.ledger.projections import PROJECTIONS, RowProjection
+from careledger.ledger.projections._rows import registered
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+  sequence BIGINT PRIMARY KEY,
+  event_id VARCHAR NOT NULL UNIQUE,
+  subject VARCHAR NOT NULL,
+  type VARCHAR NOT NULL,
+  aggregate VARCHAR NOT NULL,
+  aggregate_id VARCHAR NOT NULL,
+  subject_id VARCHAR NOT NULL,
+  occurred_at TIMESTAMPTZ NOT NULL,
+  recorded_at TIMESTAMPTZ NOT NULL,
+  payload BLOB NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected (
+  sequence BIGINT PRIMARY KEY,
+  subject VARCHAR NOT NULL,
+  rule VARCHAR NOT NULL,
+  reason VARCHAR NOT NULL,
+  payload BLOB NOT NULL,
+  rejected_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ledger_position (
+  id INTEGER PRIMARY KEY,
+  sequence BIGINT NOT NULL,
+  hash BLOB NOT NULL
+);
+"""
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("sequence", pa.int64()),
+        ("event_id", pa.string()),
+        ("subject", pa.string()),
+        ("type", pa.string()),
+        ("aggregate", pa.string()),
+        ("aggregate_id", pa.string()),
+        ("subject_id", pa.string()),
+        ("occurred_at", pa.timestamp("us", tz="UTC")),
+        ("recorded_at", pa.timestamp("us", tz="UTC")),
+        ("payload", pa.binary()),
+        ("prev_hash", pa.binary()),
+        ("hash", pa.binary()),
+    ]
+)
+REJECTED_SCHEMA = pa.schema(
+    [
+        ("sequence", pa.int64()),
+        ("subject", pa.string()),
+        ("rule", pa.string()),
+        ("reason", pa.string()),
+        ("payload", pa.binary()),
+    ]
+)
+
+
+class LedgerStore:
+    def __init__(
+        self, path: str | Path, projections: Sequence[RowProjection] = PROJECTIONS
+    ) -> None:
+        self.path = str(path)
+        self.projections = tuple(projections)
+        self.con = duckdb.connect(self.path)
+        # Few, large checkpoints: the default (16 MB) stalls inserts for up to a second.
+        self.con.execute("SET checkpoint_threshold = '1GB'")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(SCHEMA)
+        for projection in self.projections:
+            projection.create(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def position(self) -> Position:
+        rows = self.con.execute(
+            "SELECT sequence, hash FROM ledger_position WHERE id = 1"
+        ).fetchall()
+        return Position(rows[0][0], bytes(rows[0][1])) if rows else Position()
+
+    def known(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these event ids the ledger already holds."""
+        if not event_ids:
+            return set()
+        ids = pa.table({"event_id": pa.array(list(event_ids), pa.string())})
+        with registered(self.con, "candidate_ids", ids):
+            rows = self.con.execute(
+                "SELECT e.event_id FROM events e JOIN candidate_ids c USING (event_id)"
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def commit(self, outcome: Outcome, previous: Position) -> None:
+        """Events, rejections, every projection and the position: all or nothing."""
+        with self.transaction():
+            self._append_events(outcome, previous)
+            self._append_rejected(outcome.rejected)
+            for projection in self.projections:
+                projection.apply(self.con, outcome.applied)
+            self.con.execute(
+                "INSERT OR REPLACE INTO ledger_position VALUES (1, ?, ?)",
+                [outcome.position.sequence, outcome.position.hash],
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def _append_events(self, outcome: Outcome, previous: Position) -> None:
+        if not outcome.applied:
+            return
+        prev = [previous.hash, *(a.hash for a in outcome.applied[:-1])]
+        rows = pa.Table.from_pylist(
+            [
+                {
+                    "sequence": a.sequence,
+                    "event_id": a.event.event_id,
+                    "subject": a.subject,
+                    "type": type(a.event).__name__,
+                    "aggregate": a.event.aggregate,
+                    "aggregate_id": a.event.aggregate_id,
+                    "subject_id": a.event.subject_id,
+                    "occurred_at": a.event.occurred_at,
+                    "recorded_at": a.event.recorded_at,
+                    "payload": a.payload,
+                    "prev_hash": p,
+                    "hash": a.hash,
+                }
+                for a, p in zip(outcome.applied, prev, strict=True)
+            ],
+            schema=EVENTS_SCHEMA,
+        )
+        with registered(self.con, "new_events", rows):
+            self.con.execute("INSERT INTO events SELECT * FROM new_events")
+
+    def _append_rejected(self, rejected: list[Rejection]) -> None:
+        if not rejected:
+            return
+        rows = pa.Table.from_pylist(
+            [
+                {
+                    "sequence": r.message.sequence,
+                    "subject": r.message.subject,
+                    "rule": r.rule,
+                    "reason": r.reason,
+                    "payload": r.message.data,
+                }
+                for r in rejected
+            ],
+            schema=REJECTED_SCHEMA,
+        )
+        with registered(self.con, "new_rejected", rows):
+            self.con.execute(
+                "INSERT INTO rejected (sequence, subject, rule, reason, payload) "
+                "SELECT * FROM new_rejected"
+            )

@@ -1,0 +1,1 @@
+"""Application: applying a batch of log messages to the store, exactly once."""

@@ -1,0 +1,99 @@
+"""Turn a batch of log messages into what the ledger commits: applied events with their
+hashes, rejections with their reasons, and the new position. Pure but for ``known``,
+which says which event ids the store already holds."""
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+
+from careledger.contracts import InvalidPayload, decode_event
+from careledger.contracts.events import Event
+from careledger.contracts.subjects import event_subject
+from careledger.ledger.application.applied import Applied
+from careledger.ledger.chain import GENESIS, link
+
+
+@dataclass(frozen=True)
+class LogMessage:
+    """One message of the event stream as the consumer received it."""
+
+    sequence: int
+    subject: str
+    data: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Position:
+    """The last stream sequence the ledger holds (applied or rejected) and the chain head."""
+
+    sequence: int = 0
+    hash: bytes = GENESIS
+
+
+@dataclass(frozen=True)
+class Rejection:
+    message: LogMessage
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    applied: list[Applied]
+    rejected: list[Rejection]
+    position: Position
+
+
+class OutOfOrder(Exception):
+    """The batch does not continue from the ledger's position; nothing may be applied."""
+
+
+def ingest(
+    messages: Sequence[LogMessage],
+    position: Position,
+    known: Callable[[Collection[str]], set[str]],
+) -> Outcome:
+    fresh = sorted((m for m in messages if m.sequence > position.sequence), key=_seq)
+    _require_contiguous(fresh, position)
+    decoded: list[tuple[LogMessage, Event]] = []
+    rejected: list[Rejection] = []
+    for message in fresh:
+        try:
+            decoded.append((message, decode_event(message.data)))
+        except InvalidPayload as exc:
+            rejected.append(Rejection(message, f"contract:{exc.error.rule}", str(exc)))
+    already = known([event.event_id for _, event in decoded])
+    applied: list[Applied] = []
+    head = position.hash
+    for message, event in decoded:
+        problem = _problem(message, event, already)
+        if problem:
+            rejected.append(Rejection(message, *problem))
+            continue
+        already.add(event.event_id)
+        head = link(head, message.sequence, message.data)
+        applied.append(Applied(message.sequence, event, head, message.subject, message.data))
+    last = fresh[-1].sequence if fresh else position.sequence
+    rejected.sort(key=lambda r: r.message.sequence)
+    return Outcome(applied, rejected, Position(last, head))
+
+
+def _problem(message: LogMessage, event: Event, already: set[str]) -> tuple[str, str] | None:
+    expected = event_subject(event)
+    if message.subject != expected:
+        return "subject", f"{type(event).__name__} belongs on {expected}, not {message.subject}"
+    if event.event_id in already:
+        return "duplicate_event_id", f"event {event.event_id} is already in the ledger"
+    return None
+
+
+def _require_contiguous(fresh: list[LogMessage], position: Position) -> None:
+    expected = position.sequence + 1
+    for message in fresh:
+        if position.sequence and message.sequence != expected:
+            raise OutOfOrder(f"expected stream sequence {expected}, got {message.sequence}")
+        expected = message.sequence + 1
+
+
+def _seq(message: LogMessage) -> int:
+    return message.sequence

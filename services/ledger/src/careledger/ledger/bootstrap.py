@@ -1,0 +1,125 @@
+"""The composition root of the ledger: NATS, the DuckDB store, the consumer loop, HTTP."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import nats
+from litestar import Litestar
+from nats.aio.client import Client
+from nats.js.errors import NotFoundError
+
+from careledger.contracts.subjects import DLQ_STREAM, EVENT_STREAM
+from careledger.ledger.adapters.consumer import LedgerConsumer
+from careledger.ledger.adapters.dead_letters import DeadLetters
+from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.adapters.stream_reader import stream_messages
+from careledger.ledger.application.runner import LedgerRunner
+from careledger.ledger.application.verify import Report, verify
+from careledger.ledger.entrypoints.http import create_app
+from careledger.ledger.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LedgerService:
+    """The ledger as one running unit: it alone writes its DuckDB file and serves queries."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.nc: Client | None = None
+        self.store: LedgerStore | None = None
+        self.runner: LedgerRunner | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.nc = await self._connect()
+        js = self.nc.jetstream()
+        await self._wait_for_streams()
+        self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = LedgerStore(self.settings.db_path)
+        consumer = LedgerConsumer(
+            js,
+            durable=self.settings.consumer,
+            batch=self.settings.batch_size,
+            fetch_timeout=self.settings.fetch_timeout,
+        )
+        self.runner = LedgerRunner(self.store, consumer, DeadLetters(js))
+        self._stop.clear()
+        self._task = asyncio.create_task(self.runner.run(self._stop))
+
+    async def _connect(self) -> Client:
+        delay = 0.5
+        while True:
+            try:
+                return await nats.connect(
+                    servers=list(self.settings.nats_urls),
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=1,
+                    connect_timeout=2,
+                )
+            except Exception as exc:
+                log.warning("waiting for NATS at %s: %s", self.settings.nats_urls, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _wait_for_streams(self) -> None:
+        assert self.nc is not None
+        js = self.nc.jetstream()
+        for stream in (EVENT_STREAM, DLQ_STREAM):
+            while True:
+                try:
+                    await js.stream_info(stream)
+                    break
+                except NotFoundError:
+                    log.warning("waiting for stream %s (intake creates it on start)", stream)
+                    await asyncio.sleep(1)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=10)
+        if self.store is not None:
+            self.store.close()
+        if self.nc is not None:
+            with suppress(Exception):
+                await self.nc.close()
+
+    async def stream_last_sequence(self) -> int | None:
+        if self.nc is None or not self.nc.is_connected:
+            return None
+        try:
+            info = await self.nc.jetstream().stream_info(EVENT_STREAM)
+        except Exception:
+            return None
+        return int(info.state.last_seq)
+
+    async def verify(self) -> Report:
+        """Chain, stream and rebuild checks on a cursor of the live store."""
+        assert self.store is not None and self.nc is not None
+        cursor = self.store.con.cursor()
+        cursor.execute("BEGIN TRANSACTION")  # one consistent snapshot while the ledger applies
+        try:
+            held = cursor.execute("SELECT sequence FROM ledger_position").fetchall()
+            until = held[0][0] if held else 0  # what the stream holds beyond is lag, not loss
+            return await verify(cursor, stream_messages(self.nc.jetstream(), until=until))
+        finally:
+            cursor.execute("ROLLBACK")
+            cursor.close()
+
+    def is_connected(self) -> bool:
+        return bool(self.nc and self.nc.is_connected)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    def http_app(self) -> Litestar:
+        return create_app(self)

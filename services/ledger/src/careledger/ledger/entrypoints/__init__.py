@@ -1,0 +1,1 @@
+"""Entrypoints: the service, its HTTP API and the careledger command line. Thin."""

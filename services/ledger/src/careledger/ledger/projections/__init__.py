@@ -1,0 +1,27 @@
+"""The registers: one module per auditor question, each rebuildable from the log.
+
+Every projection keeps one table, maintained in the same DuckDB transaction as the
+events it was built from; every row carries the ids of the events behind it
+(``event_ids``: its lineage).
+"""
+
+from careledger.ledger.projections import (
+    complaints,
+    consents,
+    contacts,
+    erasures,
+    escalations,
+    timeline,
+)
+from careledger.ledger.projections._rows import RowProjection
+
+PROJECTIONS: tuple[RowProjection, ...] = (
+    contacts.PROJECTION,
+    consents.PROJECTION,
+    complaints.PROJECTION,
+    escalations.PROJECTION,
+    erasures.PROJECTION,
+    timeline.PROJECTION,
+)
+
+__all__ = ["PROJECTIONS", "RowProjection"]

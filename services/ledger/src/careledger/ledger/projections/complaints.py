@@ -1,0 +1,129 @@
+"""Complaints: every complaint, where it stands, and how it ended.
+
+One row per complaint_id, from ``ComplaintFiled`` (received_at is when it happened,
+recorded_at when we knew). Status: open -> acknowledged -> escalated -> resolved; an
+escalation to an external body after resolution (the customer's right) makes it
+``escalated_externally`` and keeps resolved_at and outcome. ``level`` is the current
+escalation level, ``escalated_at`` the last escalation (each one is in ``escalations``).
+
+Events for a complaint the register does not hold, or by another subject than the one
+who filed it, change nothing; nor do facts intake refuses (a second filing,
+acknowledgement or resolution; an internal escalation after resolution): the first
+record stands and the event stays in ``events`` and the timeline.
+"""
+
+from decimal import Decimal
+
+from careledger.contracts._vocabulary import INTERNAL_LEVELS
+from careledger.contracts.events import (
+    ComplaintAcknowledged,
+    ComplaintEscalated,
+    ComplaintEvent,
+    ComplaintFiled,
+    ComplaintResolved,
+)
+from careledger.ledger.application.applied import Applied
+from careledger.ledger.projections._rows import Key, Row, RowProjection, Rows, Table
+
+TABLE = Table(
+    "complaints",
+    {
+        "complaint_id": "VARCHAR",
+        "tracking_code": "VARCHAR",
+        "subject_id": "VARCHAR",
+        "contact_id": "VARCHAR",
+        "received_at": "TIMESTAMPTZ",
+        "recorded_at": "TIMESTAMPTZ",
+        "channel": "VARCHAR",
+        "kind": "VARCHAR",
+        "product": "VARCHAR",
+        "cause": "VARCHAR",
+        "jurisdiction": "VARCHAR",
+        "sector": "VARCHAR",
+        "vulnerable": "BOOLEAN",
+        "regimes": "VARCHAR[]",
+        "acknowledged_at": "TIMESTAMPTZ",
+        "deadline_communicated": "DATE",
+        "level": "VARCHAR",
+        "escalated_at": "TIMESTAMPTZ",
+        "resolved_at": "TIMESTAMPTZ",
+        "outcome": "VARCHAR",
+        "redress_amount": "DECIMAL(18,4)",
+        "redress_currency": "VARCHAR",
+        "redress_kind": "VARCHAR",
+        "escalation_rights_communicated": "BOOLEAN",
+        "escalation_rights_text_version": "VARCHAR",
+        "status": "VARCHAR",
+        "event_ids": "VARCHAR[]",
+    },
+    key=("complaint_id",),
+)
+HANDLES = (ComplaintFiled, ComplaintAcknowledged, ComplaintEscalated, ComplaintResolved)
+SCALE = Decimal("0.0001")  # DECIMAL(18,4)
+
+
+def keys_of(applied: Applied) -> list[Key]:
+    assert isinstance(applied.event, ComplaintEvent)
+    return [(applied.event.complaint_id,)]
+
+
+def evolve(rows: Rows, applied: Applied) -> None:
+    event = applied.event
+    if isinstance(event, ComplaintFiled):
+        rows.setdefault((event.complaint_id,), _filed(event))
+        return
+    assert isinstance(event, ComplaintEvent)
+    row = rows.get((event.complaint_id,))
+    if row is None or row["subject_id"] != event.subject_id:
+        return
+    resolved = row["resolved_at"] is not None
+    match event:
+        case ComplaintAcknowledged() if row["acknowledged_at"] is None and not resolved:
+            row.update(
+                acknowledged_at=event.occurred_at,
+                deadline_communicated=event.deadline_communicated,
+                status="acknowledged" if row["status"] == "open" else row["status"],
+            )
+        case ComplaintEscalated() if not resolved or event.to_level not in INTERNAL_LEVELS:
+            status = "escalated_externally" if resolved else "escalated"
+            row.update(level=event.to_level, escalated_at=event.occurred_at, status=status)
+        case ComplaintResolved() if not resolved:
+            redress = event.redress
+            row.update(
+                resolved_at=event.occurred_at,
+                outcome=event.outcome,
+                redress_amount=Decimal(redress.amount).quantize(SCALE) if redress else None,
+                redress_currency=redress.currency if redress else None,
+                redress_kind=redress.kind if redress else None,
+                escalation_rights_communicated=event.escalation_rights_communicated,
+                escalation_rights_text_version=event.escalation_rights_text_version,
+                status="resolved",
+            )
+        case _:
+            return
+    row["event_ids"] = [*row["event_ids"], event.event_id]
+
+
+def _filed(event: ComplaintFiled) -> Row:
+    return dict.fromkeys(TABLE.columns) | {
+        "complaint_id": event.complaint_id,
+        "tracking_code": event.tracking_code,
+        "subject_id": event.subject_id,
+        "contact_id": event.contact_id,
+        "received_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "channel": event.channel,
+        "kind": event.kind,
+        "product": event.product,
+        "cause": event.cause,
+        "jurisdiction": event.jurisdiction,
+        "sector": event.sector,
+        "vulnerable": event.vulnerable,
+        "regimes": list(event.regimes),
+        "level": "frontline",
+        "status": "open",
+        "event_ids": [event.event_id],
+    }
+
+
+PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve)

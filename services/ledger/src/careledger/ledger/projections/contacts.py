@@ -1,0 +1,57 @@
+"""Contacts: every interaction with a customer, by channel, and how it ended."""
+
+from careledger.contracts.events import ContactClosed, ContactOpened
+from careledger.ledger.application.applied import Applied
+from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+
+TABLE = Table(
+    "contacts",
+    {
+        "contact_id": "VARCHAR",
+        "subject_id": "VARCHAR",
+        "channel": "VARCHAR",
+        "network": "VARCHAR",
+        "direction": "VARCHAR",
+        "mode": "VARCHAR",
+        "agent": "VARCHAR",
+        "opened_at": "TIMESTAMPTZ",
+        "closed_at": "TIMESTAMPTZ",
+        "outcome": "VARCHAR",
+        "status": "VARCHAR",
+        "event_ids": "VARCHAR[]",
+    },
+    key=("contact_id",),
+)
+
+
+def keys_of(applied: Applied) -> list[Key]:
+    assert isinstance(applied.event, ContactOpened | ContactClosed)
+    return [(applied.event.contact_id,)]
+
+
+def evolve(rows: Rows, applied: Applied) -> None:
+    event = applied.event
+    match event:
+        case ContactOpened() if (event.contact_id,) not in rows:  # the first opening stands
+            rows[(event.contact_id,)] = {
+                "contact_id": event.contact_id,
+                "subject_id": event.subject_id,
+                "channel": event.channel,
+                "network": event.network,
+                "direction": event.direction,
+                "mode": event.mode,
+                "agent": event.agent,
+                "opened_at": event.occurred_at,
+                "closed_at": None,
+                "outcome": None,
+                "status": "open",
+                "event_ids": [event.event_id],
+            }
+        case ContactClosed():
+            row = rows.get((event.contact_id,))
+            if row is not None:
+                row.update(closed_at=event.occurred_at, outcome=event.outcome, status="closed")
+                row["event_ids"] = [*row["event_ids"], event.event_id]
+
+
+PROJECTION = RowProjection(TABLE, (ContactOpened, ContactClosed), keys_of, evolve)

@@ -1,0 +1,35 @@
+"""Ledger settings, read from the environment in one place (argument > environment > default)."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    nats_urls: tuple[str, ...] = ("nats://127.0.0.1:4222",)
+    db_path: Path = Path("var/ledger.duckdb")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8081
+    consumer: str = "ledger"
+    batch_size: int = 1000
+    fetch_timeout: float = 0.5
+    export_dir: Path = Path("var/exports")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> "Settings":
+        env = os.environ if environ is None else environ
+        settings = cls(
+            nats_urls=tuple(
+                u.strip() for u in env.get("NATS_URL", cls.nats_urls[0]).split(",") if u.strip()
+            ),
+            db_path=Path(env.get("CARELEDGER_LEDGER_DB", str(cls.db_path))),
+            http_host=env.get("CARELEDGER_LEDGER_HOST", cls.http_host),
+            http_port=int(env.get("CARELEDGER_LEDGER_PORT", cls.http_port)),
+            consumer=env.get("CARELEDGER_LEDGER_CONSUMER", cls.consumer),
+            batch_size=int(env.get("CARELEDGER_LEDGER_BATCH", cls.batch_size)),
+            export_dir=Path(env.get("CARELEDGER_EXPORT_DIR", str(cls.export_dir))),
+        )
+        return replace(settings, **overrides)

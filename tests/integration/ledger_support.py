@@ -1,0 +1,65 @@
+"""Helpers for ledger integration tests: streams, publishing, an in-process runner."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from careledger.contracts.events import Event
+from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
+from careledger.ledger.adapters.consumer import LedgerConsumer
+from careledger.ledger.adapters.dead_letters import DeadLetters
+from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.adapters.stream_reader import stream_messages
+from careledger.ledger.application.runner import LedgerRunner
+from careledger.ledger.application.verify import Report, verify
+from tests.support.events import publication
+
+
+@dataclass
+class Bench:
+    nc: Client
+    js: JetStreamContext
+    store: LedgerStore
+    runner: LedgerRunner
+    consumer: LedgerConsumer
+
+    async def publish(self, events: list[Event]) -> int:
+        last = 0
+        for event in events:
+            subject, data, headers = publication(event)
+            last = (await self.js.publish(subject, data, headers=headers)).seq
+        return last
+
+    async def apply_until(self, sequence: int, attempts: int = 50) -> None:
+        for _ in range(attempts):
+            if self.runner.position.sequence >= sequence:
+                return
+            await self.runner.step()
+        raise AssertionError(f"stuck at {self.runner.position} before {sequence}")
+
+
+@asynccontextmanager
+async def ledger_bench(url: str, db: Path, batch: int = 1000) -> AsyncIterator[Bench]:
+    """Streams provisioned, a store, and a runner stepped by the test itself."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_streams(js, StreamSettings())
+    store = LedgerStore(db)
+    consumer = LedgerConsumer(js, batch=batch, fetch_timeout=0.2)
+    runner = LedgerRunner(store, consumer, DeadLetters(js))
+    await runner.start()
+    try:
+        yield Bench(nc, js, store, runner, consumer)
+    finally:
+        await consumer.close()
+        store.close()
+        await nc.close()
+
+
+async def full_verify(store: LedgerStore, js: JetStreamContext) -> Report:
+    return await verify(store.con, stream_messages(js))

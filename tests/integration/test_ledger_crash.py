@@ -1,0 +1,68 @@
+"""SIGKILL the ledger again and again while events flow: nothing lost, nothing doubled."""
+
+import asyncio
+import os
+from pathlib import Path
+
+import nats
+
+from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
+from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.adapters.stream_reader import stream_messages
+from careledger.ledger.application.verify import verify
+from careledger.stack.nats_server import NatsServer
+from tests.support.events import contact_pair, publication
+from tests.support.ledger_process import LedgerProcess
+
+PAIRS = 1500
+KILLS = 5
+
+
+async def test_a_ledger_killed_mid_batch_recovers_to_exactly_the_stream(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_streams(js, StreamSettings())
+    os.environ.setdefault("CARELEDGER_LEDGER_BATCH", "200")
+    ledger = LedgerProcess(nats_server.url, tmp_path / "ledger.duckdb").start()
+    published: list[str] = []
+
+    async def publish() -> None:
+        for _ in range(PAIRS):
+            for event in contact_pair():
+                subject, data, headers = publication(event)
+                await js.publish(subject, data, headers=headers)
+                published.append(event.event_id)
+
+    async def kill_repeatedly() -> int:
+        kills = 0
+        while kills < KILLS:
+            await asyncio.sleep(0.4)
+            ledger.kill()
+            kills += 1
+            await asyncio.to_thread(ledger.start)
+        return kills
+
+    try:
+        _, kills = await asyncio.gather(publish(), kill_repeatedly())
+        last = (await js.stream_info("CARELEDGER_EVENTS")).state.last_seq
+        await asyncio.to_thread(ledger.wait_caught_up, last)
+    finally:
+        ledger.stop()
+
+    store = LedgerStore(tmp_path / "ledger.duckdb")
+    try:
+        ids = [
+            row[0]
+            for row in store.con.execute("SELECT event_id FROM events ORDER BY sequence").fetchall()
+        ]
+        report = await verify(store.con, stream_messages(js))
+    finally:
+        store.close()
+        await nc.close()
+    assert kills == KILLS
+    assert len(ids) == len(set(ids)) == len(published) == 2 * PAIRS
+    assert ids == published
+    assert report.ok, report.problems
+    assert report.stream_messages == report.events == 2 * PAIRS

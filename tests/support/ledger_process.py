@@ -1,0 +1,91 @@
+"""The ledger as a real process (so tests can SIGKILL it), managed by PID."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from careledger.stack.nats_server import free_port
+
+
+@dataclass
+class LedgerProcess:
+    nats_url: str
+    db_path: Path
+    port: int = field(default_factory=free_port)
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "LedgerProcess":
+        log = (self.log_path or self.db_path.with_suffix(".log")).open("ab")
+        with log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "careledger.ledger.entrypoints.serve",
+                    "--nats",
+                    self.nats_url,
+                    "--db",
+                    str(self.db_path),
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ledger exited with {self.process.returncode}")
+            try:
+                self.get("/healthz")
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError("ledger did not answer /healthz")
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+            return msgspec.json.decode(response.read())
+
+    def wait_caught_up(self, sequence: int, timeout: float = 60.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        position: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            try:
+                position = self.get("/v1/ledger/position")
+                if position["ledger_sequence"] >= sequence:
+                    return position
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"ledger stuck at {position} waiting for {sequence}")
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.kill(self.process.pid, sig)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
