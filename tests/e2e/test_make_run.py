@@ -31,9 +31,18 @@ def _wait_for_banner(process: subprocess.Popen[str], timeout: float = 60) -> str
         if not line and process.poll() is not None:
             break
         seen.append(line)
-        if line.rstrip().endswith("}'"):  # the end of the curl example
+        if line.rstrip().endswith("}'"):  # the end of the curl example, the banner's last line
             return "".join(seen)
     raise AssertionError("launcher never printed its banner:\n" + "".join(seen))
+
+
+def _wait_for_ledger(url: str, sequence: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if httpx.get(f"{url}/v1/ledger/position", timeout=5).json()["ledger_sequence"] >= sequence:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the ledger never reached sequence {sequence}")
 
 
 def _gone(pid: int) -> bool:
@@ -64,7 +73,8 @@ def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> s
     try:
         banner = _wait_for_banner(process)
         intake = re.search(r"intake HTTP\s+(http://\S+?)/v1", banner)
-        assert intake and len(re.findall(r"pid (\d+)", banner)) == 2, banner
+        ledger = re.search(r"ledger HTTP\s+(http://\S+?)/v1", banner)
+        assert intake and ledger and len(re.findall(r"pid (\d+)", banner)) == 3, banner
         assert "created a new vault master key" in banner
         key_file = tmp_path / "var" / "master.key"
         assert key_file.stat().st_mode & 0o777 == 0o600
@@ -78,6 +88,9 @@ def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> s
             )
             assert response.status_code == 201, response.text
             assert response.json()["type"] == "ContactOpened"
+        _wait_for_ledger(ledger.group(1), sequence=2)
+        contacts = httpx.get(f"{ledger.group(1)}/v1/registers/contacts", timeout=10).json()
+        assert contacts["total"] == 2
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(30)

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from careledger.intake.adapters.crypto import ensure_master_key_file
+from careledger.intake.adapters.master_key import ensure_master_key_file
 from careledger.stack.nats_server import NatsServer, free_port, port_is_free
 
 VAR = Path(os.environ.get("CARELEDGER_VAR", "var"))
@@ -48,6 +48,23 @@ def _wait_for_stop_signal() -> None:
         pass
 
 
+def _start(module: str, port: int, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", module, "--port", str(port), *args],
+        env=env,
+        start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
 def main() -> None:
     VAR.mkdir(parents=True, exist_ok=True)
     key_file = VAR / "master.key"
@@ -55,6 +72,7 @@ def main() -> None:
         print(f"created a new vault master key in {key_file} (mode 0600): back it up")
     env = dict(os.environ, CARELEDGER_MASTER_KEY_FILE=str(key_file.resolve()))
     env.pop("CARELEDGER_MASTER_KEY", None)
+    env.setdefault("CARELEDGER_EXPORT_DIR", str(VAR / "exports"))
 
     server: NatsServer | None = None
     nats_url = os.environ.get("NATS_URL")
@@ -64,34 +82,46 @@ def main() -> None:
         nats_url = server.url
     env["NATS_URL"] = nats_url
 
-    intake_port = _port(8080, "intake")
-    intake = subprocess.Popen(
-        [sys.executable, "-m", "careledger.intake.entrypoints.cli", "--port", str(intake_port)],
-        env=env,
-        start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
-    )
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        base = f"http://127.0.0.1:{intake_port}"
-        _wait_http(f"{base}/healthz", intake)
-        print(_banner(nats_url, base, intake.pid, server), flush=True)
+        intake_port = _port(8080, "intake")
+        started.append(_start("careledger.intake.entrypoints.cli", intake_port, env))
+        intake = f"http://127.0.0.1:{intake_port}"
+        _wait_http(f"{intake}/healthz", started[0])  # intake creates the streams
+        ledger_port = _port(8081, "the ledger")
+        db = str(VAR / "ledger.duckdb")
+        started.append(_start("careledger.ledger.entrypoints.serve", ledger_port, env, "--db", db))
+        ledger = f"http://127.0.0.1:{ledger_port}"
+        _wait_http(f"{ledger}/healthz", started[1])
+        print(
+            _banner(nats_url, server, (intake, started[0].pid), (ledger, started[1].pid)),
+            flush=True,
+        )
         _wait_for_stop_signal()
     finally:
         print("stopping…")
-        intake.terminate()
-        intake.wait(15)
+        for process in reversed(started):
+            _stop(process)
         if server is not None:
             server.stop()
 
 
-def _banner(nats_url: str, intake: str, intake_pid: int, server: NatsServer | None) -> str:
+def _banner(
+    nats_url: str, server: NatsServer | None, intake: tuple[str, int], ledger: tuple[str, int]
+) -> str:
     embedded = f" (embedded, pid {server.pid}, data in {server.store_dir})" if server else ""
+    (intake_url, intake_pid), (ledger_url, ledger_pid) = intake, ledger
     return f"""
 CareLedger is running. Ctrl-C stops it.
   NATS          {nats_url}{embedded}
-  intake HTTP   {intake}/v1/commands/<command> (pid {intake_pid})
-  OpenAPI       {intake}/schema/openapi.json
-Try:
-  curl -s -X POST {intake}/v1/commands/open-contact \\
+  intake HTTP   {intake_url}/v1/commands/<command> (pid {intake_pid})
+  OpenAPI       {intake_url}/schema/openapi.json
+  ledger HTTP   {ledger_url}/v1/registers/complaints (pid {ledger_pid})
+  position      {ledger_url}/v1/ledger/position
+A whole scenario, then where to look:
+  .venv/bin/careledger demo --intake {intake_url} --url {ledger_url}
+One command by hand:
+  curl -s -X POST {intake_url}/v1/commands/open-contact \\
     -H 'Content-Type: application/json' -H "Idempotency-Key: try-$(date +%s%N)" \\
     -d '{{"subject_id":"0192f1d2-7c3a-7b1e-9f00-5a1b2c3d4e5f","occurred_at":"{_now()}",
          "actor":{{"kind":"agent","id":"agent-7"}},"client_id":"crm",
