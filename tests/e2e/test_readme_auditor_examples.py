@@ -1,0 +1,55 @@
+"""Every `careledger audit` example in the README runs, after the demo, and answers."""
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from careledger.stack.nats_server import NatsServer
+from tests.e2e.stack import get_json, running_stack
+
+README = Path(__file__).parents[2] / "README.md"
+CLI = "careledger.ledger.entrypoints.cli"
+
+
+def readme_audit_examples() -> list[list[str]]:
+    lines = re.findall(r"^\.venv/bin/careledger (audit .+)$", README.read_text(), re.MULTILINE)
+    assert len(lines) >= 6, "the README lost its auditor examples"
+    return [shlex.split(line) for line in lines]
+
+
+def test_every_readme_auditor_example_answers_from_the_demo_data(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    with running_stack(nats_server, tmp_path) as (intake, ledger, env):
+        run = [sys.executable, "-m", CLI]
+        demo = subprocess.run(
+            [*run, "demo", "--intake", intake, "--url", ledger],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        subject = get_json(ledger, "/v1/registers/complaints")["items"][0]["subject_id"]
+
+        answers = {}
+        for args in [*readme_audit_examples(), ["audit", "timeline", subject]]:
+            args = [args[0], "--url", ledger, *args[1:]]
+            done = subprocess.run(
+                [*run, *args], env=env, capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, (args, done.stdout, done.stderr)
+            answers[args[3]] = json.loads(done.stdout)
+
+    assert answers["complaints"]["items"][0]["status"] == "escalated"
+    assert answers["consents"]["items"][0]["purpose"] == "marketing_email"
+    assert answers["escalations"]["items"][0]["body_name"] == "OMIC Madrid"
+    assert answers["contacts"]["total"] == 1
+    assert answers["verify"]["ok"] is True
+    manifest = answers["export"]["manifest"]
+    assert {f["table"] for f in manifest["files"]} >= {"events", "complaints", "consents"}
+    assert answers["sql"]["rows"] == [{"channel": "social", "complaints": 1}]
+    assert len(answers["timeline"]["items"]) == 10
