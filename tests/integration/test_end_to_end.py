@@ -5,7 +5,6 @@ import uuid
 from pathlib import Path
 
 from careledger.contracts import decode_event
-
 from tests.integration.conftest import RunningIntake
 from tests.support.ledger_process import LedgerProcess
 from tests.support.scenario import Story
@@ -37,7 +36,9 @@ async def test_the_story_told_to_intake_is_in_every_register_with_its_event_ids(
     (complaint,) = complaints["items"]
     assert complaint["status"] == "resolved" and complaint["outcome"] == "upheld"
     assert complaint["event_ids"] == [
-        ids["ComplaintFiled"], ids["ComplaintAcknowledged"], ids["ComplaintEscalated"],
+        ids["ComplaintFiled"],
+        ids["ComplaintAcknowledged"],
+        ids["ComplaintEscalated"],
         ids["ComplaintResolved"],
     ]
     by_purpose = {row["purpose"]: row for row in consents["items"]}
@@ -48,7 +49,13 @@ async def test_the_story_told_to_intake_is_in_every_register_with_its_event_ids(
     assert escalations["items"][0]["tracking_code"] == complaint["tracking_code"]
     assert contacts["items"][0]["event_ids"] == [ids["ContactOpened"], ids["ContactClosed"]]
     assert [row["type"] for row in timeline["items"]] == [
-        "ContactOpened", "ConsentGiven", "ComplaintFiled", "ComplaintAcknowledged",
-        "ComplaintEscalated", "ComplaintResolved", "ConsentWithdrawn", "ContactClosed",
+        "ContactOpened",
+        "ConsentGiven",
+        "ComplaintFiled",
+        "ComplaintAcknowledged",
+        "ComplaintEscalated",
+        "ComplaintResolved",
+        "ConsentWithdrawn",
+        "ContactClosed",
     ]
     assert verify["ok"] is True and verify["events"] == len(stored)

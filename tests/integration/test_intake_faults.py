@@ -8,8 +8,11 @@ import nats
 import pytest
 
 from careledger.contracts import PersonalRef, decode_event
+from careledger.contracts.commands import Command
+from careledger.contracts.replies import Accepted
 from careledger.intake.adapters.crypto import VaultKeyError
-from careledger.intake.adapters.vault import JetStreamVault, ensure_vault_bucket
+from careledger.intake.adapters.vault import JetStreamVault
+from careledger.intake.adapters.vault_bucket import ensure_vault_bucket
 from tests.integration.conftest import RunningIntake
 from tests.support.scenario import PERSONAL, PERSONAL_STRINGS, Story
 from tests.support.streams import stored_messages
@@ -26,6 +29,9 @@ async def test_with_nats_stopped_intake_answers_503_and_a_retry_appends_exactly_
     assert refused.status_code == 503
     assert int(refused.headers["Retry-After"]) > 0
     assert refused.json()["errors"][0]["rule"] == "log_unavailable"
+    # It may have been recorded all the same: a new key could append it twice.
+    assert refused.json()["title"].endswith("retry with the same Idempotency-Key")
+    assert "nothing" not in refused.json()["title"]
 
     intake.server.start()
     for _ in range(40):  # the client reconnects by itself; the caller retries the same key
@@ -77,3 +83,29 @@ async def test_the_vault_returns_personal_data_with_the_right_key_only(
     finally:
         await nc.close()
     assert (revealed.email, revealed.text) == (PERSONAL["email"], PERSONAL["text"])
+
+
+async def test_an_unexpected_failure_over_http_is_a_500_error_reply_without_details(
+    intake: RunningIntake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(command: Command, idempotency_key: str) -> Accepted:
+        raise RuntimeError("a bug that names subject 0192f1d2")
+
+    monkeypatch.setattr(intake.service.intake(), "handle", fail)
+    response = await intake.post(
+        "open-contact", dict(Story().commands())["open-contact"], "unexpected-bug-1"
+    )
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "status": 500,
+        "title": "Internal error: retry with the same Idempotency-Key",
+        "errors": [
+            {
+                "field": "$",
+                "rule": "internal_error",
+                "message": response.json()["errors"][0]["message"],
+            }
+        ],
+    }
+    assert "0192f1d2" not in response.text

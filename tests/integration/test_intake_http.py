@@ -3,8 +3,13 @@
 import asyncio
 import uuid
 
-from careledger.contracts import decode_event
+import nats
+
+from careledger.contracts import PersonalData, decode_event
 from careledger.contracts.subjects import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID
+from careledger.intake.adapters.vault import JetStreamVault
+from careledger.intake.adapters.vault_bucket import ensure_vault_bucket
+from careledger.intake.domain.ids import event_id_for
 from tests.integration.conftest import RunningIntake
 from tests.support.scenario import Story
 from tests.support.streams import stored_messages
@@ -129,3 +134,27 @@ async def test_concurrent_escalations_are_redecided_on_the_new_level_never_forke
     assert all(r["errors"][0]["rule"] == "escalates_upward" for r in refused)
     stored = [decode_event(m.data) for m in await stored_messages(intake.server.url)]
     assert [type(e).__name__ for e in stored].count("ComplaintEscalated") == 1
+
+
+async def test_a_reused_key_with_other_personal_data_is_refused_naming_the_key(
+    intake: RunningIntake,
+) -> None:
+    story = Story()
+    payload = dict(story.commands())["open-contact"]
+    same = key()
+    # A first attempt kept its personal data, then got no PubAck (503): nothing in the log.
+    nc = await nats.connect(intake.server.url)
+    try:
+        vault = JetStreamVault(await ensure_vault_bucket(nc.jetstream()), intake.master_key)
+        event_id = event_id_for("open-contact", same)
+        await vault.store(story.subject_id, event_id, PersonalData(name="Somebody Else"))
+    finally:
+        await nc.close()
+
+    response = await intake.post("open-contact", payload, same)
+
+    assert response.status_code == 422, response.text
+    error = response.json()["errors"][0]
+    assert (error["field"], error["rule"]) == ("Idempotency-Key", "same_request")
+    assert "new Idempotency-Key" in error["message"]
+    assert await stored_messages(intake.server.url) == []

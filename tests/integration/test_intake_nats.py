@@ -3,15 +3,30 @@
 import json
 import uuid
 
+import msgspec
 import nats
+import pytest
+from nats.aio.msg import Msg
 
-from careledger.contracts import decode_event
+from careledger.contracts import ErrorReply, decode_event
+from careledger.contracts.commands import Command
+from careledger.contracts.replies import Accepted
 from careledger.contracts.subjects import IDEMPOTENCY_KEY, MSG_ID, command_subject
 from tests.integration.conftest import RunningIntake
 from tests.support.scenario import Story
 from tests.support.streams import stored_messages
 
 STATUS = "CareLedger-Status"
+
+
+async def request(url: str, command: str, body: bytes, key: str | None = None) -> Msg:
+    """One request/reply on ``careledger.intake.<command>``, on a connection of its own."""
+    nc = await nats.connect(url)
+    try:
+        headers = {IDEMPOTENCY_KEY: key} if key is not None else None
+        return await nc.request(command_subject(command), body, timeout=5, headers=headers)
+    finally:
+        await nc.close()
 
 
 async def test_each_command_over_nats_appends_exactly_one_event_on_the_right_subject(
@@ -45,16 +60,8 @@ async def test_a_nats_request_refused_by_a_rule_gets_the_same_field_error_as_htt
 ) -> None:
     payload = dict(Story().commands())["give-consent"] | {"mechanism": "pre_ticked_box"}
     payload.pop("contact_id")
-    nc = await nats.connect(intake.server.url)
-    try:
-        over_nats = await nc.request(
-            command_subject("give-consent"),
-            json.dumps(payload).encode(),
-            timeout=5,
-            headers={IDEMPOTENCY_KEY: "same-key-for-both"},
-        )
-    finally:
-        await nc.close()
+    body = json.dumps(payload).encode()
+    over_nats = await request(intake.server.url, "give-consent", body, "same-key-for-both")
     over_http = await intake.post("give-consent", payload, "same-key-for-both")
 
     assert over_nats.headers is not None and over_nats.headers[STATUS] == "422"
@@ -65,10 +72,25 @@ async def test_a_nats_request_refused_by_a_rule_gets_the_same_field_error_as_htt
 
 
 async def test_a_nats_request_without_idempotency_key_is_refused(intake: RunningIntake) -> None:
-    nc = await nats.connect(intake.server.url)
-    try:
-        msg = await nc.request(command_subject("open-contact"), b"{}", timeout=5)
-    finally:
-        await nc.close()
+    msg = await request(intake.server.url, "open-contact", b"{}")
     assert msg.headers is not None and msg.headers[STATUS] == "400"
     assert json.loads(msg.data)["errors"][0]["field"] == "Idempotency-Key"
+
+
+async def test_an_unexpected_failure_still_answers_the_requester_with_a_500_error_reply(
+    intake: RunningIntake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(command: Command, idempotency_key: str) -> Accepted:
+        raise RuntimeError("a bug that names subject 0192f1d2")
+
+    monkeypatch.setattr(intake.service.intake(), "handle", fail)
+    body = json.dumps(dict(Story().commands())["open-contact"]).encode()
+
+    msg = await request(intake.server.url, "open-contact", body, "unexpected-failure")
+
+    assert msg.headers is not None and msg.headers[STATUS] == "500"
+    reply = msgspec.json.decode(msg.data, type=ErrorReply)
+    assert reply.status == 500
+    assert [(e.field, e.rule) for e in reply.errors] == [("$", "internal_error")]
+    assert "same Idempotency-Key" in reply.errors[0].message
+    assert b"0192f1d2" not in msg.data  # the details stay in the log

@@ -17,14 +17,9 @@ from nats.js.kv import KeyValue
 from careledger.contracts import PersonalData, PersonalRef
 from careledger.contracts.subjects import VAULT_BUCKET
 from careledger.intake.adapters.crypto import VaultKeyError
-from careledger.intake.adapters.vault import (
-    JetStreamVault,
-    VaultBucketMismatch,
-    VaultConflict,
-    VaultEntryMissing,
-    ensure_vault_bucket,
-)
-from careledger.intake.application.ports import LogUnavailable
+from careledger.intake.adapters.vault import JetStreamVault, VaultEntryMissing
+from careledger.intake.adapters.vault_bucket import VaultBucketMismatch, ensure_vault_bucket
+from careledger.intake.application.ports import LogUnavailable, VaultConflict
 from careledger.stack.nats_server import NatsServer
 
 STREAM = f"KV_{VAULT_BUCKET}"

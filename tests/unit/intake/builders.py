@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from careledger.contracts import Actor, Evidence, Notice, PersonalData
+from careledger.contracts import Actor, Evidence, Notice, PersonalData, Source
 from careledger.contracts.commands import (
     AcknowledgeComplaint,
     CloseContact,
@@ -46,6 +46,19 @@ CTX = Context(now=NOW, event_id=an_id("event"), new_id=an_id("new"))
 NOTICE = Notice(id="privacy-notice", version="2026-03", sha256="ab" * 32)
 EVIDENCE = Evidence(kind="call_recording", reference="rec-8812")
 PERSONAL = PersonalData(name="Zoë Quintanilla-Ybarra")
+
+
+def envelope(channel: str | None = "phone") -> dict[str, Any]:
+    """The envelope of the event a builder's command becomes when decided in CTX."""
+    return {
+        "event_id": CTX.event_id,
+        "occurred_at": OCCURRED,
+        "recorded_at": NOW,
+        "subject_id": SUBJECT,
+        "actor": AGENT,
+        "source": Source(service="careledger-intake", client_id="crm-madrid", channel=channel),
+        "correlation_id": CTX.event_id,
+    }
 
 
 def common(**overrides: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from careledger.contracts import Redress, Source
+from careledger.contracts import Redress
 from careledger.contracts.commands import Command
 from careledger.contracts.events import (
     ComplaintAcknowledged,
@@ -15,15 +15,13 @@ from careledger.intake.domain import fold
 from careledger.intake.domain.complaint import ComplaintState
 from careledger.intake.domain.ids import tracking_code_for
 from tests.unit.intake.builders import (
-    AGENT,
     COMPLAINT,
     CONTACT,
     CTX,
-    NOW,
-    OCCURRED,
     OTHER_SUBJECT,
     SUBJECT,
     acknowledge,
+    envelope,
     escalate,
     escalate_externally,
     file_complaint,
@@ -47,13 +45,7 @@ def test_a_complaint_on_an_opened_contact_is_filed_with_its_tracking_code() -> N
 
     assert events == [
         ComplaintFiled(
-            event_id=CTX.event_id,
-            occurred_at=OCCURRED,
-            recorded_at=NOW,
-            subject_id=SUBJECT,
-            actor=AGENT,
-            source=Source(service="careledger-intake", client_id="crm-madrid", channel="phone"),
-            correlation_id=CTX.event_id,
+            **envelope(),
             complaint_id=COMPLAINT,
             tracking_code=tracking_code_for(COMPLAINT),
             contact_id=CONTACT,

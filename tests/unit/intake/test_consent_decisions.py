@@ -2,22 +2,19 @@
 
 import pytest
 
-from careledger.contracts import Evidence, Notice, Source
+from careledger.contracts import Evidence, Notice
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
 from careledger.intake.domain import fold
 from careledger.intake.domain.subject import ConsentState
 from tests.unit.intake.builders import (
-    AGENT,
     CONSENT,
     CONTACT,
     CTX,
     EVIDENCE,
     NOTICE,
-    NOW,
-    OCCURRED,
     OTHER_SUBJECT,
-    SUBJECT,
     an_id,
+    envelope,
     give_consent,
     given,
     open_contact,
@@ -34,13 +31,7 @@ def test_consent_given_by_an_affirmative_act_is_recorded_with_its_evidence() -> 
 
     assert events == [
         ConsentGiven(
-            event_id=CTX.event_id,
-            occurred_at=OCCURRED,
-            recorded_at=NOW,
-            subject_id=SUBJECT,
-            actor=AGENT,
-            source=Source(service="careledger-intake", client_id="crm-madrid", channel="phone"),
-            correlation_id=CTX.event_id,
+            **envelope(),
             consent_id=CONSENT,
             controller="Acme Telecom SA",
             purposes=["call_recording", "marketing", "profiling"],
@@ -176,13 +167,7 @@ def test_withdrawing_some_purposes_lists_exactly_those() -> None:
 
     assert events == [
         ConsentWithdrawn(
-            event_id=CTX.event_id,
-            occurred_at=OCCURRED,
-            recorded_at=NOW,
-            subject_id=SUBJECT,
-            actor=AGENT,
-            source=Source(service="careledger-intake", client_id="crm-madrid", channel="email"),
-            correlation_id=CTX.event_id,
+            **envelope("email"),
             consent_id=CONSENT,
             purposes=["marketing"],
             channel="email",

@@ -1,19 +1,16 @@
 """Contacts: opened once, on one channel, closed once; and what every decision shares."""
 
-import dataclasses
 import datetime as dt
 
-from careledger.contracts import PersonalRef, Source
 from careledger.contracts.events import ContactClosed, ContactOpened
 from tests.unit.intake.builders import (
-    AGENT,
     CONTACT,
     CTX,
     NOW,
-    OCCURRED,
     OTHER_SUBJECT,
-    SUBJECT,
+    PERSONAL,
     close_contact,
+    envelope,
     given,
     open_contact,
     then_error,
@@ -28,13 +25,7 @@ def test_an_inbound_phone_contact_is_opened_with_the_envelope_from_command_and_c
 
     assert events == [
         ContactOpened(
-            event_id=CTX.event_id,
-            occurred_at=OCCURRED,
-            recorded_at=NOW,
-            subject_id=SUBJECT,
-            actor=AGENT,
-            source=Source(service="careledger-intake", client_id="crm-madrid", channel="phone"),
-            correlation_id=CTX.event_id,
+            **envelope(),
             contact_id=CONTACT,
             channel="phone",
             direction="inbound",
@@ -67,12 +58,11 @@ def test_occurred_at_in_another_time_zone_is_recorded_in_utc() -> None:
     assert event.occurred_at.tzinfo == dt.UTC
 
 
-def test_the_vault_reference_of_the_context_is_what_the_event_carries() -> None:
-    ref = PersonalRef(vault_key="vault-1", commitment="cd" * 32)
+def test_a_decision_carries_no_personal_data_nor_a_reference_to_it() -> None:
+    (event,) = when(open_contact(personal=PERSONAL))
 
-    (event,) = when(open_contact(), ctx=dataclasses.replace(CTX, personal=ref))
-
-    assert event.personal == ref
+    assert event.personal is None  # the application stores it and attaches the reference
+    assert PERSONAL.name not in repr(event)
 
 
 def test_opening_the_same_contact_twice_is_a_conflict() -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from careledger.contracts import PersonalData, Retention, Source
+from careledger.contracts import PersonalData, Retention
 from careledger.contracts.commands import Command
 from careledger.contracts.events import (
     ComplaintAcknowledged,
@@ -14,16 +14,12 @@ from careledger.contracts.events import (
 )
 from careledger.intake.domain import fold
 from tests.unit.intake.builders import (
-    AGENT,
-    CTX,
-    NOW,
-    OCCURRED,
     OTHER_CONTACT,
     OTHER_SUBJECT,
     PERSONAL,
-    SUBJECT,
     acknowledge,
     close_contact,
+    envelope,
     erase,
     escalate,
     escalate_externally,
@@ -54,13 +50,7 @@ def test_erasure_is_recorded_with_its_legal_basis_and_what_was_kept_and_why() ->
 
     assert events == [
         SubjectErased(
-            event_id=CTX.event_id,
-            occurred_at=OCCURRED,
-            recorded_at=NOW,
-            subject_id=SUBJECT,
-            actor=AGENT,
-            source=Source(service="careledger-intake", client_id="crm-madrid"),
-            correlation_id=CTX.event_id,
+            **envelope(None),
             legal_basis="gdpr_art_17_1_a",
             retained=[KEPT],
         )

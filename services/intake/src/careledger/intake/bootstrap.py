@@ -13,10 +13,11 @@ from faststream.nats import NatsBroker
 from litestar import Litestar
 from nats.aio.client import Client
 
-from careledger.intake.adapters.crypto import master_key_from_env
 from careledger.intake.adapters.event_log import JetStreamEventLog
+from careledger.intake.adapters.master_key import master_key_from_env
 from careledger.intake.adapters.provisioning import ensure_streams
-from careledger.intake.adapters.vault import JetStreamVault, ensure_vault_bucket
+from careledger.intake.adapters.vault import JetStreamVault
+from careledger.intake.adapters.vault_bucket import ensure_vault_bucket
 from careledger.intake.application.intake import Clock, Intake, utc_now
 from careledger.intake.entrypoints.http import create_app
 from careledger.intake.entrypoints.nats import register_command_handlers

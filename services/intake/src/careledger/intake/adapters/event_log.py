@@ -8,7 +8,6 @@ and creates no consumer per request. Appends always wait for the PubAck and carr
 import json
 import logging
 
-import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.subscription import Subscription
@@ -23,6 +22,7 @@ from careledger.contracts.subjects import (
     aggregate_subject,
     event_subject,
 )
+from careledger.intake.adapters.outage import UNAVAILABLE
 from careledger.intake.application.ports import (
     Appended,
     ConcurrentWrite,
@@ -35,15 +35,6 @@ log = logging.getLogger(__name__)
 
 WRONG_LAST_SEQUENCE = 10071
 _BATCH = 256
-_UNAVAILABLE = (
-    nats.errors.TimeoutError,
-    nats.errors.NoRespondersError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.OutboundBufferLimitError,
-    nats.errors.ConnectionReconnectingError,
-    nats.js.errors.NoStreamResponseError,
-    nats.js.errors.ServiceUnavailableError,
-)
 
 
 class JetStreamEventLog:
@@ -58,7 +49,7 @@ class JetStreamEventLog:
         inbox = self.nc.new_inbox()
         try:
             sub = await self.nc.subscribe(inbox)
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise LogUnavailable(f"cannot read {subject}: {exc!r}") from exc
         events: list[Recorded] = []
         last, start = 0, 1
@@ -76,7 +67,7 @@ class JetStreamEventLog:
                 if pending == 0:
                     break
                 start = last + 1
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise LogUnavailable(f"cannot read {subject}: {exc!r}") from exc
         finally:
             await _quietly_unsubscribe(sub)
@@ -114,7 +105,7 @@ class JetStreamEventLog:
             if exc.err_code == WRONG_LAST_SEQUENCE:
                 raise ConcurrentWrite(str(exc)) from exc
             raise
-        except _UNAVAILABLE as exc:
+        except UNAVAILABLE as exc:
             raise LogUnavailable(f"no PubAck for {event.event_id}: {exc!r}") from exc
         return Appended(sequence=ack.seq, duplicate=bool(ack.duplicate))
 

@@ -17,6 +17,7 @@ from careledger.intake.application.ports import (
     History,
     Recorded,
     Vault,
+    VaultConflict,
 )
 from careledger.intake.domain import Context, Rejected, addresses, decide, fold
 from careledger.intake.domain.ids import entity_id_for, event_id_for, tracking_code_for
@@ -84,8 +85,24 @@ class Intake:
         personal = getattr(command, "personal", None)
         if personal is None or personal.is_empty():
             return event
-        ref = await self.vault.store(command.subject_id, event.event_id, personal)
+        try:
+            ref = await self.vault.store(command.subject_id, event.event_id, personal)
+        except VaultConflict:
+            raise _reused_key(command) from None
         return msgspec.structs.replace(event, personal=ref)
+
+
+def _reused_key(command: Command) -> Rejected:
+    """The vault holds other personal data under this request's event id: the key was reused."""
+    return Rejected(
+        FieldError(
+            field="Idempotency-Key",
+            rule="same_request",
+            message=f"this Idempotency-Key was already used for a {command.name} with other "
+            "personal data: retry with exactly that request, or send a new request with a new "
+            "Idempotency-Key",
+        )
+    )
 
 
 def _find(histories: Iterable[History], event_id: str) -> Recorded | None:

@@ -45,6 +45,10 @@ class LogUnavailable(Exception):
     """The log did not answer in time; nothing is known to be appended. Retry later."""
 
 
+class VaultConflict(ValueError):
+    """A record id already holds different personal data; records are never overwritten."""
+
+
 class EventLog(Protocol):
     async def history(self, aggregate: str, aggregate_id: str) -> History: ...
 
@@ -52,6 +56,11 @@ class EventLog(Protocol):
 
 
 class Vault(Protocol):
-    async def store(self, subject_id: str, record_id: str, data: PersonalData) -> PersonalRef: ...
+    async def store(self, subject_id: str, record_id: str, data: PersonalData) -> PersonalRef:
+        """Store ``data`` once under ``record_id``; the same data again changes nothing.
+
+        Other data under a stored ``record_id`` raises VaultConflict.
+        """
+        ...
 
     async def erase(self, subject_id: str) -> int: ...

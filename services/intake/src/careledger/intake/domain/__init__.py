@@ -20,7 +20,16 @@ from careledger.contracts.commands import (
     WithdrawConsent,
 )
 from careledger.contracts.events import Event
-from careledger.intake.domain import complaint, contact, subject
+from careledger.intake.domain import (
+    acknowledgement,
+    complaint,
+    consent,
+    contact,
+    erasure,
+    escalation,
+    resolution,
+    subject,
+)
 from careledger.intake.domain.complaint import ComplaintState
 from careledger.intake.domain.contact import ContactState
 from careledger.intake.domain.decision import Context, Rejected, require_not_in_future
@@ -62,9 +71,7 @@ def fold(history: Iterable[Event]) -> Facts:
             case "contact":
                 facts = replace(facts, contact=contact.evolve(facts.contact, event))
             case "complaint":
-                facts = Facts(
-                    facts.contact, complaint.evolve(facts.complaint, event), facts.subject
-                )
+                facts = replace(facts, complaint=complaint.evolve(facts.complaint, event))
             case "subject":
                 facts = replace(facts, subject=subject.evolve(facts.subject, event))
     return facts
@@ -72,24 +79,24 @@ def fold(history: Iterable[Event]) -> Facts:
 
 def decide(command: Command, facts: Facts, ctx: Context) -> list[Event]:
     require_not_in_future(command, ctx)
-    subject.require_allowed_for(command, facts.subject)
+    erasure.require_allowed_for(command, facts.subject)
     match command:
         case OpenContact():
             return [contact.open_contact(command, facts.contact, ctx)]
         case CloseContact():
             return [contact.close_contact(command, facts.contact, ctx)]
         case GiveConsent():
-            return [subject.give_consent(command, facts.subject, facts.contact, ctx)]
+            return [consent.give_consent(command, facts.subject, facts.contact, ctx)]
         case WithdrawConsent():
-            return [subject.withdraw_consent(command, facts.subject, facts.contact, ctx)]
+            return [consent.withdraw_consent(command, facts.subject, facts.contact, ctx)]
         case EraseSubject():
-            return [subject.erase_subject(command, facts.subject, ctx)]
+            return [erasure.erase_subject(command, facts.subject, ctx)]
         case FileComplaint():
             return [complaint.file_complaint(command, facts.complaint, facts.contact, ctx)]
         case AcknowledgeComplaint():
-            return [complaint.acknowledge_complaint(command, facts.complaint, ctx)]
+            return [acknowledgement.acknowledge_complaint(command, facts.complaint, ctx)]
         case EscalateComplaint():
-            return [complaint.escalate_complaint(command, facts.complaint, ctx)]
+            return [escalation.escalate_complaint(command, facts.complaint, ctx)]
         case ResolveComplaint():
-            return [complaint.resolve_complaint(command, facts.complaint, ctx)]
+            return [resolution.resolve_complaint(command, facts.complaint, ctx)]
     raise Rejected()  # pragma: no cover - every command type is matched above

@@ -1,14 +1,12 @@
-"""The complaint aggregate: filed on a contact, acknowledged, escalated, resolved."""
+"""The complaint aggregate: filed on a contact, acknowledged, escalated, resolved.
+
+Its state, the rules every later step shares, and filing live here; acknowledgement,
+escalation and resolution have a module each.
+"""
 
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
-from careledger.contracts._vocabulary import (
-    ESCALATION_ORDER,
-    INTERNAL_LEVELS,
-    EscalationLevel,
-    ResolutionOutcome,
-)
+from careledger.contracts._vocabulary import INTERNAL_LEVELS, EscalationLevel, ResolutionOutcome
 from careledger.contracts.commands import (
     AcknowledgeComplaint,
     EscalateComplaint,
@@ -90,96 +88,6 @@ def file_complaint(
         sector=command.sector,
         vulnerable=command.vulnerable,
         regimes=list(command.regimes),
-    )
-
-
-def acknowledge_complaint(
-    command: AcknowledgeComplaint, complaint: ComplaintState, ctx: Context
-) -> Event:
-    require_open_complaint_of_subject(command, complaint, "it can no longer be acknowledged")
-    if complaint.acknowledged:
-        reject(
-            "$.complaint_id",
-            "acknowledge_once",
-            f"complaint {command.complaint_id} is already acknowledged",
-            status=409,
-        )
-    return ComplaintAcknowledged(
-        **envelope(command, ctx, complaint.channel),
-        complaint_id=command.complaint_id,
-        tracking_code=tracking_code_for(command.complaint_id),
-        deadline_communicated=command.deadline_communicated,
-    )
-
-
-def escalate_complaint(
-    command: EscalateComplaint, complaint: ComplaintState, ctx: Context
-) -> Event:
-    current, wanted = complaint.level, command.to_level
-    external = wanted not in INTERNAL_LEVELS
-    if external:  # a customer may go to an external body at any time, even after resolution
-        require_complaint_of_subject(command.complaint_id, command.subject_id, complaint)
-    else:
-        require_open_complaint_of_subject(command, complaint, f"it cannot go to '{wanted}'")
-    if ESCALATION_ORDER.index(wanted) <= ESCALATION_ORDER.index(current):
-        above = ", ".join(ESCALATION_ORDER[ESCALATION_ORDER.index(current) + 1 :]) or "none"
-        reject(
-            "$.to_level",
-            "escalates_upward",
-            f"complaint {command.complaint_id} is at level '{current}' and escalation only "
-            f"goes up, so '{wanted}' is not accepted; levels above '{current}': {above}",
-        )
-    if external and command.initiated_by == "staff" and not complaint.escalated_internally:
-        reject(
-            "$.to_level",
-            "internal_before_external",
-            f"staff may take a complaint to '{wanted}' only after an internal escalation "
-            "(supervisor or complaints_department); escalate internally first, or record "
-            "initiated_by 'customer' if the customer went there themself",
-        )
-    if external and not (command.body_name or "").strip():
-        reject(
-            "$.body_name",
-            "required_for_external_level",
-            f"an escalation to external level '{wanted}' must name the body it went to",
-        )
-    return ComplaintEscalated(
-        **envelope(command, ctx, complaint.channel),
-        complaint_id=command.complaint_id,
-        from_level=current,
-        to_level=wanted,
-        body_name=command.body_name,
-        external_reference=command.external_reference,
-        initiated_by=command.initiated_by,
-        reason_code=command.reason_code,
-    )
-
-
-def resolve_complaint(command: ResolveComplaint, complaint: ComplaintState, ctx: Context) -> Event:
-    require_open_complaint_of_subject(command, complaint, "it is resolved only once")
-    redress = command.redress
-    if redress and command.outcome in ("rejected", "withdrawn") and Decimal(redress.amount) > 0:
-        reject(
-            "$.redress",
-            "redress_only_if_upheld",
-            f"a complaint resolved as '{command.outcome}' cannot carry redress of "
-            f"{redress.amount} {redress.currency}: an amount above 0 is only for outcomes "
-            "upheld or partially_upheld; omit redress or give amount 0",
-        )
-    version = command.escalation_rights_text_version
-    if command.escalation_rights_communicated and not (version or "").strip():
-        reject(
-            "$.escalation_rights_text_version",
-            "required_when_rights_communicated",
-            "escalation rights were communicated: name the version of the text the customer got",
-        )
-    return ComplaintResolved(
-        **envelope(command, ctx, complaint.channel),
-        complaint_id=command.complaint_id,
-        outcome=command.outcome,
-        redress=redress,
-        escalation_rights_communicated=command.escalation_rights_communicated,
-        escalation_rights_text_version=version,
     )
 
 

@@ -4,9 +4,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from careledger.contracts import FieldError, PersonalRef, Source
+from careledger.contracts import FieldError, Source
 from careledger.contracts.commands import Command
-from careledger.contracts.events import Event
 
 SERVICE = "careledger-intake"
 MAX_CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -14,16 +13,16 @@ MAX_CLOCK_SKEW = dt.timedelta(minutes=2)
 
 @dataclass(frozen=True, kw_only=True)
 class Context:
-    """Everything a decision needs from outside: the clock, ids, the vault reference.
+    """Everything a decision needs from outside: the clock and the ids.
 
     ``event_id`` and ``new_id`` are derived from the caller's idempotency key, so the same
-    request decided twice yields the same event.
+    request decided twice yields the same event. The vault reference of personal data is
+    attached by the application after deciding, so a refused command stores nothing.
     """
 
     now: dt.datetime
     event_id: str
     new_id: str
-    personal: PersonalRef | None = None
     max_clock_skew: dt.timedelta = MAX_CLOCK_SKEW
 
 
@@ -61,9 +60,9 @@ def envelope(command: Command, ctx: Context, channel: Any = None) -> dict[str, A
         "actor": command.actor,
         "source": Source(service=SERVICE, client_id=command.client_id, channel=channel),
         "correlation_id": command.correlation_id or ctx.event_id,
-        "personal": ctx.personal,
     }
 
 
-def one(event: Event) -> list[Event]:
-    return [event]
+def require_filled(field: str, value: str, what: str) -> None:
+    if not value.strip():
+        reject(field, "required", f"{what} is required and may not be blank")

@@ -1,5 +1,6 @@
 """HTTP entrypoint (Litestar): one POST route per command. Decode, submit, encode."""
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -12,7 +13,15 @@ from careledger.contracts import FieldError, encode
 from careledger.contracts.commands import COMMAND_TYPES, Command
 from careledger.intake.application.intake import Intake
 from careledger.intake.entrypoints.openapi import command_path, openapi_document
-from careledger.intake.entrypoints.submission import TITLES, Reply, refusal, submit
+from careledger.intake.entrypoints.submission import (
+    TITLES,
+    Reply,
+    internal_error,
+    refusal,
+    submit,
+)
+
+log = logging.getLogger(__name__)
 
 JSON = "application/json"
 HttpRequest = Request[Any, Any, Any]
@@ -74,6 +83,12 @@ def _http_error(request: HttpRequest, exc: HTTPException) -> Response[bytes]:
     return Response(body, status_code=status, media_type=JSON)
 
 
+def _unexpected_error(request: HttpRequest, exc: Exception) -> Response[bytes]:
+    log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+    reply = internal_error()
+    return Response(reply.body, status_code=reply.status, media_type=JSON)
+
+
 def create_app(
     *,
     lifespan: Lifespan,
@@ -85,7 +100,7 @@ def create_app(
         route_handlers=[*(command_route(c) for c in COMMAND_TYPES), openapi_json, healthz],
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         openapi_config=None,
     )
     app.state.retry_after = retry_after

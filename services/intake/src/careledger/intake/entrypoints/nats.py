@@ -5,6 +5,7 @@ The reply body is the same JSON as the HTTP body; the status travels in the
 The request carries the ``Idempotency-Key`` header.
 """
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from faststream import Response
@@ -13,7 +14,9 @@ from faststream.nats import NatsBroker, NatsMessage
 from careledger.contracts.commands import COMMAND_TYPES, Command
 from careledger.contracts.subjects import IDEMPOTENCY_KEY, command_subject
 from careledger.intake.application.intake import Intake
-from careledger.intake.entrypoints.submission import submit
+from careledger.intake.entrypoints.submission import internal_error, submit
+
+log = logging.getLogger(__name__)
 
 QUEUE = "careledger-intake"
 STATUS = "CareLedger-Status"
@@ -22,8 +25,12 @@ Handler = Callable[[NatsMessage], Awaitable[Response]]
 
 def command_handler(command_type: type[Command], intake: Callable[[], Intake]) -> Handler:
     async def handle(msg: NatsMessage) -> Response:
-        key = (msg.raw_message.headers or {}).get(IDEMPOTENCY_KEY)
-        reply = await submit(intake(), command_type, msg.body, key)
+        try:
+            key = (msg.raw_message.headers or {}).get(IDEMPOTENCY_KEY)
+            reply = await submit(intake(), command_type, msg.body, key)
+        except Exception:  # the requester still gets an answer, not a timeout
+            log.exception("%s over NATS failed unexpectedly", command_type.name)
+            reply = internal_error()
         return Response(reply.body, headers={STATUS: str(reply.status)})
 
     handle.__name__ = command_type.__name__

@@ -51,8 +51,13 @@ def _operation(command: type) -> dict[str, Any]:
             "413": {"description": "Body larger than the limit", **refusal},
             "415": {"description": "Content-Type is not application/json", **refusal},
             "422": {"description": "A field or a domain rule refused it", **refusal},
+            "500": {
+                "description": "Unexpected failure, logged; retry with the same Idempotency-Key",
+                **refusal,
+            },
             "503": {
-                "description": "JetStream did not acknowledge in time; nothing recorded",
+                "description": "NATS did not answer in time; whether the command was recorded is "
+                "unknown: retry with the same Idempotency-Key",
                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                 **refusal,
             },

@@ -23,7 +23,8 @@ TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Refused by a rule",
-    503: "Event log unavailable: nothing was recorded, retry with the same Idempotency-Key",
+    500: "Internal error: retry with the same Idempotency-Key",
+    503: "Event log unavailable: retry with the same Idempotency-Key",
 }
 
 
@@ -36,6 +37,19 @@ class Reply:
 def refusal(status: int, *errors: FieldError) -> Reply:
     return Reply(
         status, encode(ErrorReply(status=status, title=TITLES[status], errors=list(errors)))
+    )
+
+
+def internal_error() -> Reply:
+    """The reply to a failure no rule foresaw; the details stay in intake's log."""
+    return refusal(
+        500,
+        FieldError(
+            field="$",
+            rule="internal_error",
+            message="intake failed unexpectedly and logged why; whether the command was "
+            "recorded is unknown: retrying with the same Idempotency-Key is safe",
+        ),
     )
 
 

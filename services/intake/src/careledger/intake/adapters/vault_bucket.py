@@ -1,0 +1,53 @@
+"""The vault's KV bucket: file storage, one revision per key, secure delete allowed.
+
+``create_key_value`` would make its stream with deny_delete on, and erasure needs the
+stream's secure delete; an existing bucket with other settings is refused, never changed.
+"""
+
+from contextlib import suppress
+
+from nats.js import JetStreamContext
+from nats.js import errors as js_errors
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+from nats.js.kv import KeyValue
+
+from careledger.contracts.subjects import VAULT_BUCKET
+
+VAULT_STREAM = f"KV_{VAULT_BUCKET}"
+
+
+class VaultBucketMismatch(RuntimeError):
+    """The bucket exists with settings that would keep erased bytes or lose data."""
+
+
+async def ensure_vault_bucket(js: JetStreamContext) -> KeyValue:
+    """The vault bucket: file storage, one revision per key, secure delete allowed."""
+    try:
+        await js.key_value(VAULT_BUCKET)
+    except js_errors.BucketNotFoundError:
+        with suppress(js_errors.BadRequestError):  # made concurrently: checked below
+            await js.add_stream(_stream_config())
+    stored = (await js.stream_info(VAULT_STREAM)).config
+    found = (stored.storage, stored.max_msgs_per_subject, stored.max_age or 0, stored.deny_delete)
+    if found != (StorageType.FILE, 1, 0, False):
+        raise VaultBucketMismatch(
+            f"KV bucket {VAULT_BUCKET} has (storage, history, ttl, deny_delete) = {found}; the "
+            f"vault needs {(StorageType.FILE, 1, 0, False)}. deny_delete cannot be changed: "
+            "recreate the bucket deliberately (a copy of its entries); nothing was modified."
+        )
+    return await js.key_value(VAULT_BUCKET)
+
+
+def _stream_config() -> StreamConfig:
+    """What ``create_key_value`` makes, except deny_delete, which erasure needs off."""
+    return StreamConfig(
+        name=VAULT_STREAM,
+        subjects=[f"$KV.{VAULT_BUCKET}.>"],
+        storage=StorageType.FILE,
+        max_msgs_per_subject=1,
+        discard=DiscardPolicy.NEW,
+        allow_rollup_hdrs=True,
+        allow_direct=True,
+        deny_delete=False,
+        duplicate_window=120.0,
+    )

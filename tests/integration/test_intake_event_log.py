@@ -1,0 +1,61 @@
+"""The event log adapter against a real nats-server: histories read whole, appends checked."""
+
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+from nats.aio.client import Client
+
+from careledger.contracts.events import Event
+from careledger.contracts.subjects import EVENT_STREAM
+from careledger.intake.adapters.event_log import JetStreamEventLog
+from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
+from careledger.intake.application.ports import ConcurrentWrite
+from careledger.intake.domain import Context
+from careledger.stack.nats_server import NatsServer
+from tests.unit.intake.builders import NOW, OTHER_SUBJECT, SUBJECT, an_id, give_consent, when
+
+LONG = 600  # more than two direct-get batches (256 each)
+
+
+@pytest.fixture
+async def nc(nats_server: NatsServer) -> AsyncIterator[Client]:
+    client = await nats.connect(nats_server.url)
+    try:
+        await ensure_streams(client.jetstream(), StreamSettings())
+        yield client
+    finally:
+        await client.close()
+
+
+def consent_given(n: int, subject_id: str = SUBJECT) -> Event:
+    ctx = Context(now=NOW, event_id=an_id(f"{subject_id}-{n}"), new_id=an_id(f"new-{n}"))
+    (event,) = when(give_consent(subject_id=subject_id, consent_id=an_id(f"c-{n}")), ctx=ctx)
+    return event
+
+
+async def test_a_history_longer_than_one_batch_is_read_whole_and_in_order(nc: Client) -> None:
+    log, last, other = JetStreamEventLog(nc), 0, 0
+    for n in range(LONG):
+        last = (await log.append(consent_given(n), last)).sequence
+        if n % 100 == 0:  # another aggregate's events interleave on the stream
+            other = (await log.append(consent_given(n, OTHER_SUBJECT), other)).sequence
+    await nc.jetstream().publish(f"careledger.events.subject.{SUBJECT}", b"{}", stream=EVENT_STREAM)
+
+    history = await log.history("subject", SUBJECT)
+
+    assert [r.event.event_id for r in history.events] == [
+        an_id(f"{SUBJECT}-{n}") for n in range(LONG)
+    ]
+    assert all(r.event.subject_id == SUBJECT for r in history.events)
+    assert history.last_sequence == last + 1  # the invalid message counts for concurrency
+
+
+async def test_an_append_behind_the_last_sequence_is_a_concurrent_write(nc: Client) -> None:
+    log = JetStreamEventLog(nc)
+    await log.append(consent_given(1), 0)
+
+    with pytest.raises(ConcurrentWrite):
+        await log.append(consent_given(2), 0)
+
+    assert len((await log.history("subject", SUBJECT)).events) == 1

@@ -1,0 +1,149 @@
+"""Operating the ledger: consumer settings, transient failures, rebuild and export."""
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from careledger.contracts.subjects import EVENT_STREAM
+from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.application.export import export
+from careledger.ledger.projections import PROJECTIONS
+from careledger.ledger.projections._rows import RowProjection
+from careledger.stack.nats_server import NatsServer
+from tests.integration.ledger_support import ledger_bench
+from tests.support.events import contact_pair
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        p.name: con.execute(f"SELECT * FROM {p.name} ORDER BY {', '.join(p.table.key)}").fetchall()
+        for p in PROJECTIONS
+    }
+
+
+async def test_an_existing_durable_with_other_settings_is_replaced_on_start(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with ledger_bench(nats_server.url, tmp_path / "a.duckdb") as bench:
+        await bench.consumer.close()
+        await bench.js.delete_consumer(EVENT_STREAM, "ledger")
+        await bench.js.add_consumer(
+            EVENT_STREAM,
+            ConsumerConfig(durable_name="ledger", ack_policy=AckPolicy.EXPLICIT, max_ack_pending=3),
+        )
+        await bench.runner.start()
+        info = await bench.js.consumer_info(EVENT_STREAM, "ledger")
+    assert info.config.ack_policy == AckPolicy.ALL
+    assert info.config.max_ack_pending == 4000
+
+
+class FailsOnce:
+    """A projection whose first write fails, as a full disk or a busy file would."""
+
+    def __init__(self, inner: RowProjection) -> None:
+        self.inner, self.failed = inner, False
+        self.name, self.table = inner.name, inner.table
+
+    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.inner.create(con)
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: list[object]) -> None:
+        if not self.failed and batch:
+            self.failed = True
+            raise OSError("No space left on device")
+        self.inner.apply(con, batch)  # type: ignore[arg-type]
+
+
+async def test_a_failed_commit_acks_nothing_and_the_batch_applies_once_afterwards(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with ledger_bench(nats_server.url, tmp_path / "b.duckdb", batch=10) as bench:
+        flaky = FailsOnce(bench.store.projections[0])
+        bench.store.projections = (flaky, *bench.store.projections[1:])  # type: ignore[assignment]
+        last = await bench.publish([e for _ in range(10) for e in contact_pair()])
+        stop = asyncio.Event()
+        task = asyncio.create_task(bench.runner.run(stop))
+        for _ in range(100):
+            if bench.runner.position.sequence >= last:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await task
+        events = bench.store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        contacts = bench.store.con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]
+    assert flaky.failed
+    assert (events, contacts) == (20, 10)
+
+
+async def test_rebuild_from_the_command_line_gives_the_same_registers(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "c.duckdb"
+    async with ledger_bench(nats_server.url, db, batch=7) as bench:
+        await bench.apply_until(await bench.publish([e for _ in range(25) for e in contact_pair()]))
+        before = snapshot(bench.store.con)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "careledger.ledger.entrypoints.cli",
+            "ledger",
+            "rebuild",
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "50/50" in done.stderr
+    store = LedgerStore(db)
+    try:
+        assert snapshot(store.con) == before
+    finally:
+        store.close()
+
+
+async def test_rebuild_refuses_a_file_the_running_ledger_holds(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "d.duckdb"
+    async with ledger_bench(nats_server.url, db):
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "careledger.ledger.entrypoints.cli",
+                "ledger",
+                "rebuild",
+                "--db",
+                str(db),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert "Stop the ledger first" in done.stderr
+
+
+async def test_exporting_the_same_log_twice_gives_identical_bytes_and_manifest(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with ledger_bench(nats_server.url, tmp_path / "e.duckdb") as bench:
+        await bench.apply_until(await bench.publish([e for _ in range(5) for e in contact_pair()]))
+        first = export(bench.store.con, tmp_path / "x1", "parquet")
+        second = export(bench.store.con, tmp_path / "x2", "parquet")
+    assert first == second
+    assert first["log_position"]["sequence"] == 10
+    for entry in first["files"]:
+        a, b = (tmp_path / d / entry["file"] for d in ("x1", "x2"))
+        assert a.read_bytes() == b.read_bytes()
+    assert {f["table"]: f["rows"] for f in first["files"]}["events"] == 10
