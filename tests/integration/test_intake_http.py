@@ -146,7 +146,8 @@ async def test_a_reused_key_with_other_personal_data_is_refused_naming_the_key(
     nc = await nats.connect(intake.server.url)
     try:
         vault = JetStreamVault(await ensure_vault_bucket(nc.jetstream()), intake.master_key)
-        event_id = event_id_for("open-contact", same)
+        addressed = {"subject": story.subject_id, "contact": story.contact_id}
+        event_id = event_id_for("open-contact", same, addressed)
         await vault.store(story.subject_id, event_id, PersonalData(name="Somebody Else"))
     finally:
         await nc.close()
@@ -158,3 +159,17 @@ async def test_a_reused_key_with_other_personal_data_is_refused_naming_the_key(
     assert (error["field"], error["rule"]) == ("Idempotency-Key", "same_request")
     assert "new Idempotency-Key" in error["message"]
     assert await stored_messages(intake.server.url) == []
+
+
+async def test_a_key_reused_for_another_contact_makes_a_distinct_event_not_a_collision(
+    intake: RunningIntake,
+) -> None:
+    first = dict(Story().commands())["open-contact"]
+    second = dict(Story().commands())["open-contact"]
+    same = key()
+    replies = [(await intake.post("open-contact", p, same)).json() for p in (first, second)]
+
+    stored = await stored_messages(intake.server.url)
+    assert replies[0]["event_id"] != replies[1]["event_id"]
+    assert [m.headers["Nats-Msg-Id"] for m in stored] == [r["event_id"] for r in replies]
+    assert [r["aggregate_id"] for r in replies] == [first["contact_id"], second["contact_id"]]

@@ -48,9 +48,9 @@ class Intake:
         return accepted
 
     async def _append_once(self, command: Command, idempotency_key: str) -> Accepted:
-        event_id = event_id_for(command.name, idempotency_key)
         new_id = entity_id_for(command.name, idempotency_key)
         loads = addresses(command, new_id)
+        event_id = event_id_for(command.name, idempotency_key, loads)
         for _ in range(self.max_attempts):
             histories = dict(
                 zip(
@@ -70,6 +70,8 @@ class Intake:
                 appended = await self.log.append(event, histories[event.aggregate].last_sequence)
             except ConcurrentWrite:
                 continue  # someone else appended: reload and decide again
+            if event.personal is not None:
+                await self._erase_again_if_erased_meanwhile(command.subject_id)
             return accepted(event, appended.sequence, replayed=appended.duplicate)
         raise Rejected(
             FieldError(
@@ -80,6 +82,13 @@ class Intake:
             ),
             status=409,
         )
+
+    async def _erase_again_if_erased_meanwhile(self, subject_id: str) -> None:
+        """An erasure appended while this request was deciding cannot have seen the personal
+        data this request just stored: the append only checked its own aggregate."""
+        history = await self.log.history("subject", subject_id)
+        if fold(r.event for r in history.events).subject.erased:
+            await self.vault.erase(subject_id)
 
     async def _keep_personal_data_aside(self, command: Command, event: Event) -> Event:
         personal = getattr(command, "personal", None)

@@ -3,13 +3,20 @@ the stream's duplicate window, decides to the very same event id and entity id."
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 
 NAMESPACE = uuid.UUID("6f1c2d0e-8a1b-5c3d-9e4f-0a1b2c3d4e5f")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def event_id_for(command_name: str, idempotency_key: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{command_name}\nevent\n{idempotency_key}"))
+def event_id_for(command_name: str, idempotency_key: str, addresses: Mapping[str, str]) -> str:
+    """The event id of a request: its command, its key and the aggregates it addresses.
+
+    The addresses are part of it so that a key reused for another aggregate cannot collide
+    with the first event (the replay check only looks at the aggregates a request loads).
+    """
+    scope = ",".join(f"{name}={value}" for name, value in sorted(addresses.items()))
+    return str(uuid.uuid5(NAMESPACE, f"{command_name}\nevent\n{idempotency_key}\n{scope}"))
 
 
 def entity_id_for(command_name: str, idempotency_key: str) -> str:
