@@ -10,14 +10,14 @@ from careledger.contracts import PersonalData, PersonalRef, decode_command, enco
 from careledger.contracts.commands import EraseSubject, OpenContact
 from careledger.intake.adapters.event_log import JetStreamEventLog
 from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
-from careledger.intake.adapters.vault import JetStreamVault, VaultEntryMissing
-from careledger.intake.adapters.vault_bucket import ensure_vault_bucket
+from careledger.intake.adapters.vault import IntakeVault
 from careledger.intake.application.intake import Intake
 from careledger.stack.nats_server import NatsServer
+from careledger.vault import JetStreamVault, VaultEntryMissing, ensure_vault_bucket
 from tests.support.scenario import Story
 
 
-class ErasedJustBeforeStore(JetStreamVault):
+class ErasedJustBeforeStore(IntakeVault):
     """The vault, with a concurrent EraseSubject completing after our decision and before
     our personal data is stored: the erasure cannot have seen it."""
 
@@ -39,8 +39,8 @@ async def test_personal_data_stored_by_a_request_racing_an_erasure_is_erased_too
         js = nc.jetstream()
         await ensure_streams(js, StreamSettings())
         kv, key = await ensure_vault_bucket(js), os.urandom(32)
-        racing = ErasedJustBeforeStore(kv, key)
-        racing.eraser = Intake(JetStreamEventLog(nc), JetStreamVault(kv, key))
+        racing = ErasedJustBeforeStore(JetStreamVault(kv, key))
+        racing.eraser = Intake(JetStreamEventLog(nc), IntakeVault(JetStreamVault(kv, key)))
         story = Story()
         command = decode_command(encode(dict(story.commands())["open-contact"]), OpenContact)
 
@@ -50,6 +50,6 @@ async def test_personal_data_stored_by_a_request_racing_an_erasure_is_erased_too
         ref = history.events[0].event.personal
         assert accepted.type == "ContactOpened" and ref is not None
         with pytest.raises(VaultEntryMissing):
-            await racing.reveal(story.subject_id, ref)
+            await racing.vault.reveal(story.subject_id, ref)
     finally:
         await nc.close()

@@ -10,9 +10,7 @@ import pytest
 from careledger.contracts import PersonalRef, decode_event
 from careledger.contracts.commands import Command
 from careledger.contracts.replies import Accepted
-from careledger.intake.adapters.crypto import VaultKeyError
-from careledger.intake.adapters.vault import JetStreamVault
-from careledger.intake.adapters.vault_bucket import ensure_vault_bucket
+from careledger.vault import JetStreamVault, VaultKeyError, ensure_vault_bucket
 from tests.integration.conftest import RunningIntake
 from tests.support.scenario import PERSONAL, PERSONAL_STRINGS, Story
 from tests.support.streams import stored_messages

@@ -7,9 +7,8 @@ import nats
 
 from careledger.contracts import PersonalData, decode_event
 from careledger.contracts.subjects import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID
-from careledger.intake.adapters.vault import JetStreamVault
-from careledger.intake.adapters.vault_bucket import ensure_vault_bucket
 from careledger.intake.domain.ids import event_id_for
+from careledger.vault import JetStreamVault, ensure_vault_bucket
 from tests.integration.conftest import RunningIntake
 from tests.support.scenario import Story
 from tests.support.streams import stored_messages

@@ -16,11 +16,16 @@ from nats.js.kv import KeyValue
 
 from careledger.contracts import PersonalData, PersonalRef
 from careledger.contracts.subjects import VAULT_BUCKET
-from careledger.intake.adapters.crypto import VaultKeyError
-from careledger.intake.adapters.vault import JetStreamVault, VaultEntryMissing
-from careledger.intake.adapters.vault_bucket import VaultBucketMismatch, ensure_vault_bucket
-from careledger.intake.application.ports import LogUnavailable, VaultConflict
 from careledger.stack.nats_server import NatsServer
+from careledger.vault import (
+    JetStreamVault,
+    VaultBucketMismatch,
+    VaultConflict,
+    VaultEntryMissing,
+    VaultKeyError,
+    VaultUnavailable,
+    ensure_vault_bucket,
+)
 
 STREAM = f"KV_{VAULT_BUCKET}"
 DATA = PersonalData(
@@ -244,7 +249,7 @@ def stored_files(server: NatsServer) -> list[bytes]:
     return [p.read_bytes() for p in server.store_dir.rglob("*") if p.is_file()]
 
 
-async def test_a_vault_that_does_not_answer_raises_log_unavailable(
+async def test_a_vault_that_does_not_answer_raises_vault_unavailable(
     nats_server: NatsServer,
 ) -> None:
     nc = await nats.connect(nats_server.url, max_reconnect_attempts=-1)
@@ -252,10 +257,12 @@ async def test_a_vault_that_does_not_answer_raises_log_unavailable(
         js = nc.jetstream(timeout=0.5)
         vault = JetStreamVault(await ensure_vault_bucket(js), os.urandom(32))
         nats_server.stop()
-        with pytest.raises(LogUnavailable, match="the vault did not answer"):
+        with pytest.raises(VaultUnavailable, match="the vault did not answer"):
             await vault.store(new_id(), new_id(), DATA)
-        with pytest.raises(LogUnavailable):
+        with pytest.raises(VaultUnavailable):
             await vault.erase(new_id())
+        with pytest.raises(VaultUnavailable):
+            await vault.reveal(new_id(), PersonalRef(vault_key=new_id(), commitment="0" * 64))
     finally:
         with suppress(ConnectionResetError):  # nats-py flushes to the dead socket on close
             await nc.close()

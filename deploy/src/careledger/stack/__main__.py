@@ -13,8 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from careledger.intake.adapters.master_key import ensure_master_key_file
 from careledger.stack.nats_server import NatsServer, free_port, port_is_free
+from careledger.vault import ensure_master_key_file
 
 VAR = Path(os.environ.get("CARELEDGER_VAR", "var"))
 

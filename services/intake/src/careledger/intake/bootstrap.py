@@ -14,14 +14,13 @@ from litestar import Litestar
 from nats.aio.client import Client
 
 from careledger.intake.adapters.event_log import JetStreamEventLog
-from careledger.intake.adapters.master_key import master_key_from_env
 from careledger.intake.adapters.provisioning import ensure_streams
-from careledger.intake.adapters.vault import JetStreamVault
-from careledger.intake.adapters.vault_bucket import ensure_vault_bucket
+from careledger.intake.adapters.vault import IntakeVault
 from careledger.intake.application.intake import Clock, Intake, utc_now
 from careledger.intake.entrypoints.http import create_app
 from careledger.intake.entrypoints.nats import register_command_handlers
 from careledger.intake.settings import Settings
+from careledger.vault import JetStreamVault, ensure_vault_bucket, master_key_from_env
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class IntakeService:
         kv = await ensure_vault_bucket(js)
         self._intake = Intake(
             JetStreamEventLog(nc, timeout=self.settings.publish_timeout),
-            JetStreamVault(kv, self.master_key),
+            IntakeVault(JetStreamVault(kv, self.master_key)),
             self.clock,
         )
         await self.broker.start()

@@ -2,7 +2,8 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 
 import nats
@@ -11,6 +12,8 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from careledger.contracts.subjects import DLQ_STREAM, EVENT_STREAM
+from careledger.ledger.adapters.access_log import AccessLog, ensure_access_stream
+from careledger.ledger.adapters.auditors import load_auditors
 from careledger.ledger.adapters.consumer import LedgerConsumer
 from careledger.ledger.adapters.dead_letters import DeadLetters
 from careledger.ledger.adapters.store import LedgerStore
@@ -19,15 +22,28 @@ from careledger.ledger.application.runner import LedgerRunner
 from careledger.ledger.application.verify import Report, verify
 from careledger.ledger.entrypoints.http import create_app
 from careledger.ledger.settings import Settings
+from careledger.vault.bucket import ensure_vault_bucket
+from careledger.vault.master_key import ENV_KEY, ENV_KEY_FILE, master_key_from_env
+from careledger.vault.store import JetStreamVault, VaultEntryMissing
 
 log = logging.getLogger(__name__)
+
+
+def _has_master_key(env: Mapping[str, str]) -> bool:
+    return bool(env.get(ENV_KEY) or env.get(ENV_KEY_FILE))
 
 
 class LedgerService:
     """The ledger as one running unit: it alone writes its DuckDB file and serves queries."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
+        self.auditors = load_auditors(settings.auditors_file)  # a bad file stops us here
+        env = os.environ if environ is None else environ
+        self.master_key = master_key_from_env(env) if _has_master_key(env) else None
+        self.vault: JetStreamVault | None = None
+        self.vault_missing = VaultEntryMissing
+        self.access_log: AccessLog | None = None
         self.nc: Client | None = None
         self.store: LedgerStore | None = None
         self.runner: LedgerRunner | None = None
@@ -38,6 +54,10 @@ class LedgerService:
         self.nc = await self._connect()
         js = self.nc.jetstream()
         await self._wait_for_streams()
+        await ensure_access_stream(js)
+        self.access_log = AccessLog(js)
+        if self.master_key is not None:
+            self.vault = JetStreamVault(await ensure_vault_bucket(js), self.master_key)
         self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.store = LedgerStore(self.settings.db_path)
         consumer = LedgerConsumer(

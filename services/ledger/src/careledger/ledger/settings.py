@@ -17,6 +17,7 @@ class Settings:
     batch_size: int = 1000
     fetch_timeout: float = 0.5
     export_dir: Path = Path("var/exports")
+    auditors_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> "Settings":
@@ -31,5 +32,8 @@ class Settings:
             consumer=env.get("CARELEDGER_LEDGER_CONSUMER", cls.consumer),
             batch_size=int(env.get("CARELEDGER_LEDGER_BATCH", cls.batch_size)),
             export_dir=Path(env.get("CARELEDGER_EXPORT_DIR", str(cls.export_dir))),
+            auditors_file=Path(env["CARELEDGER_AUDITORS_FILE"])
+            if env.get("CARELEDGER_AUDITORS_FILE")
+            else None,
         )
         return replace(settings, **overrides)

@@ -1,1 +1,1 @@
-"""Adapters: the real I/O behind the application ports (JetStream, KV vault)."""
+"""Adapters: the real I/O behind the application ports (JetStream log, the shared vault)."""

@@ -1,12 +1,7 @@
-"""NATS errors that mean "no answer now, retry later", raised as the ports' LogUnavailable."""
-
-from collections.abc import Iterator
-from contextlib import contextmanager
+"""NATS errors that mean "no answer now, retry later": the event log raises LogUnavailable."""
 
 import nats.errors
 import nats.js.errors
-
-from careledger.intake.application.ports import LogUnavailable
 
 UNAVAILABLE = (
     nats.errors.TimeoutError,
@@ -17,12 +12,3 @@ UNAVAILABLE = (
     nats.js.errors.NoStreamResponseError,
     nats.js.errors.ServiceUnavailableError,
 )
-
-
-@contextmanager
-def unavailable(message: str) -> Iterator[None]:
-    """Raise LogUnavailable, starting with ``message``, when NATS does not answer."""
-    try:
-        yield
-    except UNAVAILABLE as exc:
-        raise LogUnavailable(f"{message}: {exc!r}") from exc

@@ -1,84 +1,58 @@
 """The auditors' HTTP API, served by the ledger process (the only one that may open the
 DuckDB file). Each request reads through its own cursor, in a worker thread."""
 
-import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 
 from careledger.ledger.application.export import Format, export
 from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
+from careledger.ledger.entrypoints.personal import authenticate, personal_data
+from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
 
 if TYPE_CHECKING:
     from careledger.ledger.bootstrap import LedgerService
 
-JSON = "application/json"
 HttpRequest = Request[Any, Any, Any]
-_encoder = msgspec.json.Encoder(decimal_format="string")
-
-
-def _json(body: Any, status: int = 200) -> Response[bytes]:
-    return Response(_encoder.encode(body), status_code=status, media_type=JSON)
-
-
-def _service(request: HttpRequest) -> "LedgerService":
-    service: LedgerService = request.app.state.service
-    return service
-
-
-async def _read(request: HttpRequest, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
-    store = _service(request).store
-    if store is None:
-        raise HTTPException(status_code=503, detail="the ledger is starting")
-
-    def run() -> Any:
-        cursor = store.con.cursor()
-        try:
-            return work(cursor)
-        finally:
-            cursor.close()
-
-    return await asyncio.to_thread(run)
 
 
 @get("/v1/registers/{name:str}", media_type=JSON)
-async def register(request: HttpRequest, name: str) -> Response[bytes]:
+async def register(request: HttpRequest) -> Response[bytes]:
+    name: str = request.path_params["name"]
     if name not in REGISTERS:
-        return _refusal(404, "$.name", "register", f"no register {name!r}; use {sorted(REGISTERS)}")
+        return refusal(404, "$.name", "register", f"no register {name!r}; use {sorted(REGISTERS)}")
     params = dict(request.query_params)
     try:
         limit, offset = int(params.pop("limit", 100)), int(params.pop("offset", 0))
     except ValueError:
-        return _refusal(400, "limit", "integer", "limit and offset are whole numbers")
+        return refusal(400, "limit", "integer", "limit and offset are whole numbers")
     try:
-        page = await _read(request, lambda c: query(c, name, params, limit=limit, offset=offset))
+        page = await read(request, lambda c: query(c, name, params, limit=limit, offset=offset))
     except UnknownFilter as exc:
-        return _refusal(400, exc.field, "filter", str(exc))
-    return _json(page)
-
-
-@get("/v1/subjects/{subject_id:str}/timeline", media_type=JSON)
-async def timeline(request: HttpRequest, subject_id: str) -> Response[bytes]:
-    page = await _read(
-        request, lambda c: query(c, "timeline", {"subject_id": subject_id}, limit=MAX_TIMELINE)
-    )
-    return _json(page)
+        return refusal(400, exc.field, "filter", str(exc))
+    return reply(page)
 
 
 MAX_TIMELINE = 1000
 
 
+@get("/v1/subjects/{subject_id:str}/timeline", media_type=JSON)
+async def timeline(request: HttpRequest) -> Response[bytes]:
+    subject_id: str = request.path_params["subject_id"]
+    page = await read(
+        request, lambda c: query(c, "timeline", {"subject_id": subject_id}, limit=MAX_TIMELINE)
+    )
+    return reply(page)
+
+
 @get("/v1/ledger/position", media_type=JSON)
 async def position(request: HttpRequest) -> Response[bytes]:
-    service = _service(request)
+    service = service_of(request)
     runner = service.runner
     held = runner.position.sequence if runner else 0
     stream_last = await service.stream_last_sequence()
-    return _json(
+    return reply(
         {
             "ledger_sequence": held,
             "stream_sequence": stream_last,
@@ -91,8 +65,8 @@ async def position(request: HttpRequest) -> Response[bytes]:
 
 @get("/v1/ledger/verify", media_type=JSON)
 async def verify_ledger(request: HttpRequest) -> Response[bytes]:
-    report = await _service(request).verify()
-    return _json(
+    report = await service_of(request).verify()
+    return reply(
         {
             "ok": report.ok,
             "events": report.events,
@@ -108,48 +82,37 @@ async def verify_ledger(request: HttpRequest) -> Response[bytes]:
 async def create_export(request: HttpRequest) -> Response[bytes]:
     raw = request.query_params.get("format", "parquet")
     if raw not in ("csv", "parquet"):
-        return _refusal(400, "format", "enum", "format is csv or parquet")
+        return refusal(400, "format", "enum", "format is csv or parquet")
     fmt: Format = "csv" if raw == "csv" else "parquet"
-    service = _service(request)
+    service = service_of(request)
     held = service.runner.position.sequence if service.runner else 0
     out = service.settings.export_dir / f"log-{held}-{fmt}"
-    manifest = await _read(request, lambda c: export(c, out, fmt))
-    return _json({"directory": str(out.resolve()), "manifest": manifest}, 201)
+    manifest = await read(request, lambda c: export(c, out, fmt))
+    return reply({"directory": str(out.resolve()), "manifest": manifest}, 201)
 
 
 @get("/healthz", media_type=JSON)
 async def healthz() -> Response[bytes]:
-    return _json({"status": "alive"})
+    return reply({"status": "alive"})
 
 
 @get("/readyz", media_type=JSON)
 async def readyz(request: HttpRequest) -> Response[bytes]:
-    service = _service(request)
+    service = service_of(request)
     checks = {
         "nats": service.is_connected(),
         "consumer": bool(service.runner and service.runner.health.applying),
-        "duckdb": bool(await _read(request, lambda c: c.execute("SELECT 1").fetchall())),
+        "duckdb": bool(await read(request, lambda c: c.execute("SELECT 1").fetchall())),
     }
     error = service.runner.health.last_error if service.runner else None
-    return _json(
+    return reply(
         {"ready": all(checks.values()), "checks": checks, "last_error": error},
         200 if all(checks.values()) else 503,
     )
 
 
-def _refusal(status: int, field: str, rule: str, message: str) -> Response[bytes]:
-    return _json(
-        {
-            "status": status,
-            "title": message,
-            "errors": [{"field": field, "rule": rule, "message": message}],
-        },
-        status,
-    )
-
-
 def _http_error(_request: HttpRequest, exc: HTTPException) -> Response[bytes]:
-    return _refusal(exc.status_code, "$", "http", exc.detail)
+    return refusal(exc.status_code, "$", "http", exc.detail)
 
 
 def create_app(service: "LedgerService") -> Litestar:
@@ -157,6 +120,7 @@ def create_app(service: "LedgerService") -> Litestar:
         route_handlers=[
             register,
             timeline,
+            personal_data,
             position,
             verify_ledger,
             create_export,
@@ -165,6 +129,7 @@ def create_app(service: "LedgerService") -> Litestar:
         ],
         lifespan=[service.lifespan],
         exception_handlers={HTTPException: _http_error},
+        before_request=authenticate,
         openapi_config=None,
     )
     app.state.service = service

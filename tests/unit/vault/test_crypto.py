@@ -5,8 +5,7 @@ import os
 import pytest
 
 from careledger.contracts import PersonalData
-from careledger.intake.adapters import crypto
-from careledger.intake.adapters.crypto import MasterKeyError, VaultKeyError
+from careledger.vault import MasterKeyError, VaultKeyError, crypto
 
 DATA = PersonalData(name="Zoë Quintanilla", email="zoe@example.org", text="router burnt out")
 

@@ -12,12 +12,11 @@ from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 
 from careledger.contracts.subjects import VAULT_BUCKET
+from careledger.vault.errors import VaultBucketMismatch
+
+__all__ = ["VAULT_STREAM", "VaultBucketMismatch", "ensure_vault_bucket"]
 
 VAULT_STREAM = f"KV_{VAULT_BUCKET}"
-
-
-class VaultBucketMismatch(RuntimeError):
-    """The bucket exists with settings that would keep erased bytes or lose data."""
 
 
 async def ensure_vault_bucket(js: JetStreamContext) -> KeyValue:

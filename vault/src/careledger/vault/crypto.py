@@ -14,19 +14,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from careledger.contracts import PersonalData
+from careledger.vault.errors import MasterKeyError, VaultKeyError
 
 KEY_BYTES = 32
 _VERSION = b"\x01"
 _NONCE = 12
 _canonical = msgspec.json.Encoder()
-
-
-class VaultKeyError(Exception):
-    """A blob did not open: wrong master key, wrong data key, or not sealed for this place."""
-
-
-class MasterKeyError(ValueError):
-    """The master key is missing or malformed; the message says what to fix."""
 
 
 def new_data_key() -> bytes:

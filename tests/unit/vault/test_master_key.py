@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from careledger.intake.adapters import master_key
-from careledger.intake.adapters.crypto import MasterKeyError
+from careledger.vault import MasterKeyError, master_key
 
 
 def b64(raw: bytes) -> str:

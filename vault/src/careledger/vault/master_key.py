@@ -10,7 +10,17 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from careledger.intake.adapters.crypto import KEY_BYTES, MasterKeyError
+from careledger.vault.crypto import KEY_BYTES
+from careledger.vault.errors import MasterKeyError
+
+__all__ = [
+    "ENV_KEY",
+    "ENV_KEY_FILE",
+    "MasterKeyError",
+    "decode_master_key",
+    "ensure_master_key_file",
+    "master_key_from_env",
+]
 
 ENV_KEY = "CARELEDGER_MASTER_KEY"
 ENV_KEY_FILE = "CARELEDGER_MASTER_KEY_FILE"

@@ -9,7 +9,7 @@ import msgspec
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from careledger.intake.adapters import crypto
+from careledger.vault import crypto
 
 Keys = tuple[bytes, bytes]  # (data key, commitment salt)
 

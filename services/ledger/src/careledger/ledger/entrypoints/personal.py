@@ -1,0 +1,61 @@
+"""Who is asking, and the one route that shows personal data (to a DPO, with a purpose)."""
+
+from typing import Any
+
+from litestar import Request, Response, get
+
+from careledger.ledger.adapters.auditors import Auditor
+from careledger.ledger.application.personal_data import references, reveal
+from careledger.ledger.entrypoints.replies import read, refusal, reply, service_of
+
+HttpRequest = Request[Any, Any, Any]
+OPEN_PATHS = ("/healthz", "/readyz")
+
+
+async def authenticate(request: HttpRequest) -> Response[bytes] | None:
+    """Before every request: with auditors configured, /v1 needs a known bearer token."""
+    auditors = service_of(request).auditors
+    request.state.auditor = auditors.authenticate(request.headers.get("authorization"))
+    if not auditors.configured or request.url.path in OPEN_PATHS:
+        return None
+    if request.state.auditor is None:
+        return refusal(401, "Authorization", "bearer_token", "send Authorization: Bearer <token>")
+    return None
+
+
+@get("/v1/subjects/{subject_id:str}/personal-data")
+async def personal_data(request: HttpRequest) -> Response[bytes]:
+    subject_id: str = request.path_params["subject_id"]
+    service = service_of(request)
+    auditor: Auditor | None = request.state.auditor
+    if auditor is None or "dpo" not in auditor.roles:
+        return refusal(
+            403,
+            "Authorization",
+            "role_dpo",
+            "personal data is shown only to an auditor token with the dpo role "
+            "(CARELEDGER_AUDITORS_FILE)",
+        )
+    purpose = request.query_params.get("purpose", "").strip()
+    if len(purpose) < 8:
+        return refusal(
+            400,
+            "purpose",
+            "required",
+            "say why (purpose=..., at least 8 characters): it is recorded",
+        )
+    if service.vault is None or service.access_log is None:
+        return refusal(503, "$", "vault", "no vault master key is configured on this ledger")
+    refs = await read(request, lambda c: references(c, subject_id))
+    try:
+        record = await service.access_log.record(
+            subject_id=subject_id,
+            reader=auditor.name,
+            roles=auditor.roles,
+            purpose=purpose,
+            records=len(refs),
+        )
+    except Exception as exc:
+        return refusal(503, "$", "access_log", f"the read could not be recorded: {exc!r}")
+    records = await reveal(service.vault, subject_id, refs, service.vault_missing)
+    return reply({"read_id": record.read_id, "subject_id": subject_id, "records": records})

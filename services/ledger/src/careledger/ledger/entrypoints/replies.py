@@ -1,0 +1,48 @@
+"""What every ledger route shares: JSON replies, refusals, and reads through a cursor."""
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from careledger.ledger.bootstrap import LedgerService
+
+JSON = "application/json"
+_encoder = msgspec.json.Encoder(decimal_format="string")
+
+
+def reply(body: Any, status: int = 200) -> Response[bytes]:
+    return Response(_encoder.encode(body), status_code=status, media_type=JSON)
+
+
+def refusal(status: int, field: str, rule: str, message: str) -> Response[bytes]:
+    error = {"field": field, "rule": rule, "message": message}
+    return reply({"status": status, "title": message, "errors": [error]}, status)
+
+
+def service_of(request: Request[Any, Any, Any]) -> "LedgerService":
+    service: LedgerService = request.app.state.service
+    return service
+
+
+async def read(
+    request: Request[Any, Any, Any], work: Callable[[duckdb.DuckDBPyConnection], Any]
+) -> Any:
+    """Run a query on its own cursor in a worker thread (the ledger keeps applying)."""
+    store = service_of(request).store
+    if store is None:
+        raise HTTPException(status_code=503, detail="the ledger is starting")
+
+    def run() -> Any:
+        cursor = store.con.cursor()
+        try:
+            return work(cursor)
+        finally:
+            cursor.close()
+
+    return await asyncio.to_thread(run)

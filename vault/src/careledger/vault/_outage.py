@@ -1,0 +1,28 @@
+"""NATS errors that mean "no answer now, retry later", raised as VaultUnavailable."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import nats.errors
+import nats.js.errors
+
+from careledger.vault.errors import VaultUnavailable
+
+UNAVAILABLE = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.ConnectionReconnectingError,
+    nats.js.errors.NoStreamResponseError,
+    nats.js.errors.ServiceUnavailableError,
+)
+
+
+@contextmanager
+def unavailable(message: str) -> Iterator[None]:
+    """Raise VaultUnavailable, starting with ``message``, when NATS does not answer."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        raise VaultUnavailable(f"{message}: {exc!r}") from exc
