@@ -79,6 +79,14 @@ async def test_a_failed_commit_acks_nothing_and_the_batch_applies_once_afterward
     assert (events, contacts) == (20, 10)
 
 
+async def rebuild(db: Path) -> subprocess.CompletedProcess[str]:
+    """`careledger ledger rebuild --db FILE`, as an operator runs it."""
+    command = [sys.executable, "-m", "careledger.ledger.entrypoints.cli", "ledger", "rebuild"]
+    return await asyncio.to_thread(
+        subprocess.run, [*command, "--db", str(db)], capture_output=True, text=True, timeout=60
+    )
+
+
 async def test_rebuild_from_the_command_line_gives_the_same_registers(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -86,21 +94,7 @@ async def test_rebuild_from_the_command_line_gives_the_same_registers(
     async with ledger_bench(nats_server.url, db, batch=7) as bench:
         await bench.apply_until(await bench.publish([e for _ in range(25) for e in contact_pair()]))
         before = snapshot(bench.store.con)
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [
-            sys.executable,
-            "-m",
-            "careledger.ledger.entrypoints.cli",
-            "ledger",
-            "rebuild",
-            "--db",
-            str(db),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = await rebuild(db)
     assert done.returncode == 0, done.stderr
     assert "50/50" in done.stderr
     store = LedgerStore(db)
@@ -115,21 +109,7 @@ async def test_rebuild_refuses_a_file_the_running_ledger_holds(
 ) -> None:
     db = tmp_path / "d.duckdb"
     async with ledger_bench(nats_server.url, db):
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [
-                sys.executable,
-                "-m",
-                "careledger.ledger.entrypoints.cli",
-                "ledger",
-                "rebuild",
-                "--db",
-                str(db),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = await rebuild(db)
     assert done.returncode == 2
     assert "Stop the ledger first" in done.stderr
 

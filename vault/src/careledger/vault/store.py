@@ -20,7 +20,6 @@ from nats.js.kv import KeyValue
 from careledger.contracts import PersonalData, PersonalRef
 from careledger.contracts.subjects import VAULT_BUCKET
 from careledger.vault import crypto
-from careledger.vault._outage import unavailable
 from careledger.vault.bucket import VAULT_STREAM
 from careledger.vault.errors import (
     VaultConflict,
@@ -29,6 +28,7 @@ from careledger.vault.errors import (
     VaultUnavailable,
 )
 from careledger.vault.keys import existing_keys, keys_for_storing
+from careledger.vault.outage import unavailable
 
 __all__ = [
     "JetStreamVault",

@@ -22,7 +22,6 @@ from careledger.contracts.subjects import (
     aggregate_subject,
     event_subject,
 )
-from careledger.intake.adapters.outage import UNAVAILABLE
 from careledger.intake.application.ports import (
     Appended,
     ConcurrentWrite,
@@ -30,6 +29,7 @@ from careledger.intake.application.ports import (
     LogUnavailable,
     Recorded,
 )
+from careledger.vault.outage import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

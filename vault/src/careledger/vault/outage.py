@@ -1,4 +1,5 @@
-"""NATS errors that mean "no answer now, retry later", raised as VaultUnavailable."""
+"""NATS errors that mean "no answer now, retry later" (the vault raises VaultUnavailable;
+intake's event log uses the same list for its 503)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
