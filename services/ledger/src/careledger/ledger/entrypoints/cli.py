@@ -10,7 +10,8 @@
   careledger demo                         a realistic scenario through intake
 
 While the ledger runs it alone holds its DuckDB file, so audit commands ask its HTTP API
-(--url, default http://127.0.0.1:8081, env CARELEDGER_LEDGER_URL).
+(--url, default http://127.0.0.1:8081, env CARELEDGER_LEDGER_URL), with the bearer token
+in CARELEDGER_TOKEN when the ledger has an auditors file.
 """
 
 import argparse
