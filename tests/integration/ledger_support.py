@@ -51,7 +51,7 @@ async def ledger_bench(url: str, db: Path, batch: int = 1000) -> AsyncIterator[B
     await ensure_streams(js, StreamSettings())
     store = LedgerStore(db)
     consumer = LedgerConsumer(js, batch=batch, fetch_timeout=0.2)
-    runner = LedgerRunner(store, consumer, DeadLetters(js))
+    runner = LedgerRunner(store, consumer, DeadLetters(js, max_payload=nc.max_payload))
     await runner.start()
     try:
         yield Bench(nc, js, store, runner, consumer)

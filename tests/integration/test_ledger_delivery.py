@@ -111,3 +111,19 @@ async def test_one_changed_register_row_is_found_by_comparing_with_a_rebuild(
         assert report.problems == [
             f"contacts row {{'contact_id': '{target}'}} differs from a rebuild from the events"
         ]
+
+
+async def test_a_message_too_large_to_dead_letter_whole_still_ends_in_the_dlq_and_the_ledger(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with ledger_bench(nats_server.url, tmp_path / "l.duckdb") as bench:
+        huge = b"x" * (1024 * 1024 - 100)  # fits the stream, not with the reason added
+        await bench.js.publish("careledger.events.contact.huge", huge)
+        last = await bench.publish(contact_pair())
+        await bench.apply_until(last)
+
+        rejected = bench.store.con.execute("SELECT sequence, payload FROM rejected").fetchall()
+        dead = await stored_messages(nats_server.url, DLQ_STREAM)
+        assert [(seq, bytes(data)) for seq, data in rejected] == [(1, huge)]
+        assert dead[0].headers["CareLedger-Payload-Omitted"].startswith(f"{len(huge)} bytes")
+        assert counts(bench.store)[0] == 2

@@ -66,7 +66,9 @@ class LedgerService:
             batch=self.settings.batch_size,
             fetch_timeout=self.settings.fetch_timeout,
         )
-        self.runner = LedgerRunner(self.store, consumer, DeadLetters(js))
+        self.runner = LedgerRunner(
+            self.store, consumer, DeadLetters(js, max_payload=self.nc.max_payload)
+        )
         self._stop.clear()
         self._task = asyncio.create_task(self.runner.run(self._stop))
 

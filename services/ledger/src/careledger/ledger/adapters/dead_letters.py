@@ -13,6 +13,7 @@ REASON = "CareLedger-Reason"
 RULE = "CareLedger-Rule"
 ORIGINAL_SUBJECT = "CareLedger-Original-Subject"
 ORIGINAL_SEQUENCE = "CareLedger-Original-Sequence"
+OMITTED = "CareLedger-Payload-Omitted"
 
 
 def dead_letter_headers(rejection: Rejection) -> dict[str, str]:
@@ -30,15 +31,22 @@ def dead_letter_headers(rejection: Rejection) -> dict[str, str]:
 
 
 class DeadLetters:
-    def __init__(self, js: JetStreamContext, stream: str = DLQ_STREAM) -> None:
+    def __init__(self, js: JetStreamContext, max_payload: int, stream: str = DLQ_STREAM) -> None:
         self.js = js
+        self.max_payload = max_payload
         self.stream = stream
 
     async def publish(self, rejections: list[Rejection]) -> None:
         for rejection in rejections:
-            await self.js.publish(
-                f"careledger.dlq.{rejection.message.sequence}",
-                rejection.message.data,
-                stream=self.stream,
-                headers=dead_letter_headers(rejection),
-            )
+            data, headers = rejection.message.data, dead_letter_headers(rejection)
+            if not self._fits(data, headers):
+                # Too large once the reason is added (the server would drop the connection):
+                # the bytes stay in the ledger's rejected table and the dead letter says so.
+                headers[OMITTED] = f"{len(data)} bytes kept in the ledger's rejected table"
+                data = b""
+            subject = f"careledger.dlq.{rejection.message.sequence}"
+            await self.js.publish(subject, data, stream=self.stream, headers=headers)
+
+    def _fits(self, data: bytes, headers: dict[str, str]) -> bool:
+        framing = 64 + sum(len(k) + len(v) + 4 for k, v in headers.items())
+        return len(data) + framing <= self.max_payload
