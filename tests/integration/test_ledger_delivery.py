@@ -47,6 +47,8 @@ async def test_poison_messages_go_to_the_dead_letters_and_good_events_around_the
         js = bench.js
         await js.publish("careledger.events.contact.garbage", b"\x00\xffnot json at all")
         await js.publish("careledger.events.contact.shape", json.dumps({"type": "Nope"}).encode())
+        dangling = example("ComplaintEscalated")  # its complaint was never filed
+        await js.publish(*publication(dangling)[:2])
         wrong_subject = example("ContactOpened")
         await js.publish("careledger.events.complaint.elsewhere", encode(wrong_subject))
         await js.publish(duplicate[0], duplicate[1], headers={MSG_ID: "another-msg-id"})
@@ -59,6 +61,7 @@ async def test_poison_messages_go_to_the_dead_letters_and_good_events_around_the
         assert [rule for _, rule in rows] == [
             "contract:json",
             "contract:enum",
+            "unknown_reference",
             "subject",
             "duplicate_event_id",
         ]

@@ -130,7 +130,7 @@ class Ledger:
 
     def deliver(self, messages: Sequence[LogMessage]) -> None:
         """Apply log messages as one batch (a redelivery, if the ledger already holds them)."""
-        outcome = ingest(messages, self.position, self.store.known)
+        outcome = ingest(messages, self.position, self.store)
         self.store.commit(outcome, self.position)
         self.position = outcome.position
 

@@ -108,7 +108,9 @@ def test_escalations_of_an_unknown_complaint_or_by_another_subject_stay_out_of_t
         complaint_escalated(at(11 * DAY), subject_id=OTHER_SUBJECT),
     )
     assert ledger.rows(REGISTER) == before
-    assert len(escalations(ledger)) == 4  # the table holds what the log holds
+    # the never-filed one is dead-lettered; the other subject's stays in the table
+    assert len(escalations(ledger)) == 4 - 1
+    assert ledger.rows("SELECT rule FROM rejected") == [{"rule": "unknown_reference"}]
 
 
 def test_the_story_cut_into_two_batches_anywhere_gives_the_same_rows(tmp_path: Path) -> None:

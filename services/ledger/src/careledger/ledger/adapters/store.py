@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from careledger.ledger.application.ingest import Outcome, Position, Rejection
+from careledger.ledger.application.references import Ref
 from careledger.ledger.projections import PROJECTIONS, RowProjection
 from careledger.ledger.projections._rows import registered
 
@@ -72,6 +73,13 @@ REJECTED_SCHEMA = pa.schema(
 )
 
 
+EXISTENCE = (
+    ("contact", "contacts", "contact_id"),
+    ("consent", "consents", "consent_id"),
+    ("complaint", "complaints", "complaint_id"),
+)
+
+
 class LedgerStore:
     def __init__(
         self, path: str | Path, projections: Sequence[RowProjection] = PROJECTIONS
@@ -105,6 +113,22 @@ class LedgerStore:
                 "SELECT e.event_id FROM events e JOIN candidate_ids c USING (event_id)"
             ).fetchall()
         return {row[0] for row in rows}
+
+    def existing(self, refs: Collection[Ref]) -> set[Ref]:
+        """Which of these contacts, consents and complaints the registers hold."""
+        found: set[Ref] = set()
+        kept = {p.name for p in self.projections}
+        for kind, table, column in EXISTENCE:
+            ids = [ref_id for k, ref_id in refs if k == kind]
+            if ids and table not in kept:  # a store without that register cannot tell
+                found |= {(kind, ref_id) for ref_id in ids}
+            elif ids:
+                rows = self.con.execute(
+                    f"SELECT DISTINCT {column} FROM {table} WHERE {column} IN (SELECT unnest(?))",
+                    [ids],
+                ).fetchall()
+                found |= {(kind, row[0]) for row in rows}
+        return found
 
     def commit(self, outcome: Outcome, previous: Position) -> None:
         """Events, rejections, every projection and the position: all or nothing."""

@@ -1,14 +1,17 @@
 """Turn a batch of log messages into what the ledger commits: applied events with their
-hashes, rejections with their reasons, and the new position. Pure but for ``known``,
-which says which event ids the store already holds."""
+hashes, rejections with their reasons, and the new position. Pure but for the store's
+answers to two questions: which of these event ids does it hold, and which of these
+contacts, consents and complaints exist."""
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from careledger.contracts import InvalidPayload, decode_event
 from careledger.contracts.events import Event
 from careledger.contracts.subjects import event_subject
 from careledger.ledger.application.applied import Applied
+from careledger.ledger.application.references import Ref, created, referenced
 from careledger.ledger.chain import GENESIS, link
 
 
@@ -48,11 +51,12 @@ class OutOfOrder(Exception):
     """The batch does not continue from the ledger's position; nothing may be applied."""
 
 
-def ingest(
-    messages: Sequence[LogMessage],
-    position: Position,
-    known: Callable[[Collection[str]], set[str]],
-) -> Outcome:
+class Store(Protocol):
+    def known(self, event_ids: Collection[str]) -> set[str]: ...
+    def existing(self, refs: Collection[Ref]) -> set[Ref]: ...
+
+
+def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> Outcome:
     fresh = sorted((m for m in messages if m.sequence > position.sequence), key=_seq)
     _require_contiguous(fresh, position)
     decoded: list[tuple[LogMessage, Event]] = []
@@ -62,15 +66,18 @@ def ingest(
             decoded.append((message, decode_event(message.data)))
         except InvalidPayload as exc:
             rejected.append(Rejection(message, f"contract:{exc.error.rule}", str(exc)))
-    already = known([event.event_id for _, event in decoded])
+    already = store.known([event.event_id for _, event in decoded])
+    exist = store.existing({r for _, e in decoded if (r := referenced(e)) is not None})
     applied: list[Applied] = []
     head = position.hash
     for message, event in decoded:
-        problem = _problem(message, event, already)
+        problem = _problem(message, event, already) or _dangling(event, exist)
         if problem:
             rejected.append(Rejection(message, *problem))
             continue
         already.add(event.event_id)
+        if (made := created(event)) is not None:
+            exist.add(made)
         head = link(head, message.sequence, message.data)
         applied.append(Applied(message.sequence, event, head, message.subject, message.data))
     last = fresh[-1].sequence if fresh else position.sequence
@@ -85,6 +92,16 @@ def _problem(message: LogMessage, event: Event, already: set[str]) -> tuple[str,
     if event.event_id in already:
         return "duplicate_event_id", f"event {event.event_id} is already in the ledger"
     return None
+
+
+def _dangling(event: Event, exist: set[Ref]) -> tuple[str, str] | None:
+    ref = referenced(event)
+    if ref is None or ref in exist:
+        return None
+    kind, ref_id = ref
+    return "unknown_reference", (
+        f"{type(event).__name__} refers to {kind} {ref_id}, which no earlier event created"
+    )
 
 
 def _require_contiguous(fresh: list[LogMessage], position: Position) -> None:

@@ -76,7 +76,7 @@ class LedgerRunner:
             return 0
         previous = self.position
         outcome = await asyncio.to_thread(
-            ingest, [log_message(m) for m in msgs], previous, self.store.known
+            ingest, [log_message(m) for m in msgs], previous, self.store
         )
         await self.dead_letters.publish(outcome.rejected)
         await asyncio.to_thread(self.store.commit, outcome, previous)

@@ -1,0 +1,51 @@
+"""The deadline policy engine: statutory and policy deadlines as data, computed purely.
+
+Regimes are TOML files (shipped in ``regimes/``, plus ``$CARELEDGER_REGIMES_DIR``);
+calendars come from the ``holidays`` library (``calendars.toml`` names them) plus operator
+override files (``$CARELEDGER_CALENDARS_DIR``). Every deadline records its regime version,
+its calendar, the library version and the override files used, with a short explanation.
+
+    regimes = load_regimes()
+    calendars = load_calendars()
+    for deadline in deadlines_for(case, regimes, calendars):
+        status(deadline, completed_at=None, now=now)
+"""
+
+from careledger.ledger.deadlines._calendar import Calendar
+from careledger.ledger.deadlines._calendars import Calendars, load_calendars
+from careledger.ledger.deadlines._compute import DEFAULT_BUSINESS_HOURS_END, deadlines_for
+from careledger.ledger.deadlines._errors import (
+    DeadlineError,
+    OutOfCalendarRange,
+    PolicyFileError,
+    UnknownCalendar,
+    UnknownRegime,
+)
+from careledger.ledger.deadlines._model import Case, Deadline, SourceFile, Status
+from careledger.ledger.deadlines._policy import AppliesIf, Extension, Milestone, Regime
+from careledger.ledger.deadlines._regimes import load_regimes
+from careledger.ledger.deadlines._status import DEFAULT_AT_RISK_MARGIN, status
+
+__all__ = [
+    "DEFAULT_AT_RISK_MARGIN",
+    "DEFAULT_BUSINESS_HOURS_END",
+    "AppliesIf",
+    "Calendar",
+    "Calendars",
+    "Case",
+    "Deadline",
+    "DeadlineError",
+    "Extension",
+    "Milestone",
+    "OutOfCalendarRange",
+    "PolicyFileError",
+    "Regime",
+    "SourceFile",
+    "Status",
+    "UnknownCalendar",
+    "UnknownRegime",
+    "deadlines_for",
+    "load_calendars",
+    "load_regimes",
+    "status",
+]
