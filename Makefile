@@ -37,7 +37,13 @@ typecheck: install
 
 schemas: install
 	$(VENV)/bin/python -m careledger.contracts.schema contracts/schemas
+	$(VENV)/bin/python -m careledger.contracts.asyncapi contracts/asyncapi
 	$(VENV)/bin/python -m careledger.intake.entrypoints.openapi services/intake/openapi.json
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/
+
+# Speed as a ratio to this machine's own ceilings (docs/performance.md); ARGS=--full for 1M.
+.PHONY: bench
+bench: install
+	$(VENV)/bin/python -m bench.run $(ARGS)
