@@ -12,66 +12,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from careledger.ledger.adapters.log_tables import SCHEMA, event_rows, rejected_rows
 from careledger.ledger.application.ingest import Outcome, Position, Rejection
 from careledger.ledger.application.references import Ref
 from careledger.ledger.projections import PROJECTIONS, RowProjection
 from careledger.ledger.projections._rows import registered
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-  sequence BIGINT PRIMARY KEY,
-  event_id VARCHAR NOT NULL UNIQUE,
-  subject VARCHAR NOT NULL,
-  type VARCHAR NOT NULL,
-  aggregate VARCHAR NOT NULL,
-  aggregate_id VARCHAR NOT NULL,
-  subject_id VARCHAR NOT NULL,
-  occurred_at TIMESTAMPTZ NOT NULL,
-  recorded_at TIMESTAMPTZ NOT NULL,
-  payload BLOB NOT NULL,
-  prev_hash BLOB NOT NULL,
-  hash BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rejected (
-  sequence BIGINT PRIMARY KEY,
-  subject VARCHAR NOT NULL,
-  rule VARCHAR NOT NULL,
-  reason VARCHAR NOT NULL,
-  payload BLOB NOT NULL,
-  rejected_at TIMESTAMPTZ NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS ledger_position (
-  id INTEGER PRIMARY KEY,
-  sequence BIGINT NOT NULL,
-  hash BLOB NOT NULL
-);
-"""
-EVENTS_SCHEMA = pa.schema(
-    [
-        ("sequence", pa.int64()),
-        ("event_id", pa.string()),
-        ("subject", pa.string()),
-        ("type", pa.string()),
-        ("aggregate", pa.string()),
-        ("aggregate_id", pa.string()),
-        ("subject_id", pa.string()),
-        ("occurred_at", pa.timestamp("us", tz="UTC")),
-        ("recorded_at", pa.timestamp("us", tz="UTC")),
-        ("payload", pa.binary()),
-        ("prev_hash", pa.binary()),
-        ("hash", pa.binary()),
-    ]
-)
-REJECTED_SCHEMA = pa.schema(
-    [
-        ("sequence", pa.int64()),
-        ("subject", pa.string()),
-        ("rule", pa.string()),
-        ("reason", pa.string()),
-        ("payload", pa.binary()),
-    ]
-)
-
 
 EXISTENCE = (
     ("contact", "contacts", "contact_id"),
@@ -153,50 +98,14 @@ class LedgerStore:
         self.con.execute("COMMIT")
 
     def _append_events(self, outcome: Outcome, previous: Position) -> None:
-        if not outcome.applied:
-            return
-        prev = [previous.hash, *(a.hash for a in outcome.applied[:-1])]
-        rows = pa.Table.from_pylist(
-            [
-                {
-                    "sequence": a.sequence,
-                    "event_id": a.event.event_id,
-                    "subject": a.subject,
-                    "type": type(a.event).__name__,
-                    "aggregate": a.event.aggregate,
-                    "aggregate_id": a.event.aggregate_id,
-                    "subject_id": a.event.subject_id,
-                    "occurred_at": a.event.occurred_at,
-                    "recorded_at": a.event.recorded_at,
-                    "payload": a.payload,
-                    "prev_hash": p,
-                    "hash": a.hash,
-                }
-                for a, p in zip(outcome.applied, prev, strict=True)
-            ],
-            schema=EVENTS_SCHEMA,
-        )
-        with registered(self.con, "new_events", rows):
-            self.con.execute("INSERT INTO events SELECT * FROM new_events")
+        if outcome.applied:
+            with registered(self.con, "new_events", event_rows(outcome, previous)):
+                self.con.execute("INSERT INTO events SELECT * FROM new_events")
 
     def _append_rejected(self, rejected: list[Rejection]) -> None:
-        if not rejected:
-            return
-        rows = pa.Table.from_pylist(
-            [
-                {
-                    "sequence": r.message.sequence,
-                    "subject": r.message.subject,
-                    "rule": r.rule,
-                    "reason": r.reason,
-                    "payload": r.message.data,
-                }
-                for r in rejected
-            ],
-            schema=REJECTED_SCHEMA,
-        )
-        with registered(self.con, "new_rejected", rows):
-            self.con.execute(
-                "INSERT INTO rejected (sequence, subject, rule, reason, payload) "
-                "SELECT * FROM new_rejected"
-            )
+        if rejected:
+            with registered(self.con, "new_rejected", rejected_rows(rejected)):
+                self.con.execute(
+                    "INSERT INTO rejected (sequence, subject, rule, reason, payload) "
+                    "SELECT * FROM new_rejected"
+                )

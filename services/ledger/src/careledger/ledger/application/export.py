@@ -32,8 +32,10 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str, 
         target = out / f"{table}.{fmt}"
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
         quoted = str(target).replace("'", "''")
+        columns = "* EXCLUDE (rejected_at)" if table == "rejected" else "*"  # wall-clock time
         con.execute(
-            f"COPY (SELECT * FROM {table} ORDER BY {', '.join(key)}) TO '{quoted}' ({options})"
+            f"COPY (SELECT {columns} FROM {table} ORDER BY {', '.join(key)}) "
+            f"TO '{quoted}' ({options})"
         )
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         files.append({"file": target.name, "table": table, "rows": rows, "sha256": _sha256(target)})
