@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from careledger.stack.nats_server import NatsServer, free_port
+from careledger.stack.nats_server import NatsServer, free_port, signal_and_wait
 
 
 def get_json(base: str, path: str, **params: str) -> Any:
@@ -49,13 +49,7 @@ def _service(module: str, args: list[str], env: dict[str, str], log: Path) -> It
                 time.sleep(0.1)
         yield url
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(10)
+        signal_and_wait(process, signal.SIGTERM)
 
 
 @contextmanager

@@ -6,7 +6,6 @@ The three configs are rendered into tmp_path with free loopback ports and privat
 """
 
 import asyncio
-import os
 import re
 import signal
 import subprocess
@@ -24,7 +23,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig, StreamInfo
 
-from careledger.stack.nats_server import free_port, nats_server_binary
+from careledger.stack.nats_server import free_port, nats_server_binary, signal_and_wait
 
 pytestmark = pytest.mark.integration
 
@@ -60,15 +59,8 @@ class Node:
             )
 
     def signal(self, sig: signal.Signals, timeout: float = 10.0) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout)
+        if self.process is not None:
+            signal_and_wait(self.process, sig, timeout)
 
     def js_healthy(self) -> bool:
         url = f"http://127.0.0.1:{self.http_port}/healthz?js-enabled-only=true"

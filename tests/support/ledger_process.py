@@ -1,6 +1,5 @@
 """The ledger as a real process (so tests can SIGKILL it), managed by PID."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from careledger.stack.nats_server import free_port
+from careledger.stack.nats_server import free_port, signal_and_wait
 
 
 @dataclass
@@ -81,11 +80,5 @@ class LedgerProcess:
         self._signal(signal.SIGTERM)
 
     def _signal(self, sig: signal.Signals) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.kill(self.process.pid, sig)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        if self.process is not None:
+            signal_and_wait(self.process, sig, 20)

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from careledger.stack.nats_server import NatsServer, free_port, port_is_free
+from careledger.stack.nats_server import NatsServer, free_port, port_is_free, signal_and_wait
 from careledger.vault import ensure_master_key_file
 
 VAR = Path(os.environ.get("CARELEDGER_VAR", "var"))
@@ -56,15 +56,6 @@ def _start(module: str, port: int, env: dict[str, str], *args: str) -> subproces
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
-
-
 def main() -> None:
     VAR.mkdir(parents=True, exist_ok=True)
     key_file = VAR / "master.key"
@@ -101,7 +92,7 @@ def main() -> None:
     finally:
         print("stopping…")
         for process in reversed(started):
-            _stop(process)
+            signal_and_wait(process, signal.SIGTERM, 15)
         if server is not None:
             server.stop()
 

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def nats_server_binary() -> str:
@@ -46,6 +47,20 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
         return True
+
+
+def signal_and_wait(
+    process: subprocess.Popen[Any], sig: signal.Signals, timeout: float = 10.0
+) -> None:
+    """Send ``sig`` to this one process (by PID) and wait; SIGKILL it if it lingers."""
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout)
 
 
 def render_config(
@@ -144,15 +159,8 @@ class NatsServer:
         return self.start()
 
     def _signal(self, sig: signal.Signals, timeout: float) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout)
+        if self.process is not None:
+            signal_and_wait(self.process, sig, timeout)
 
     def __enter__(self) -> NatsServer:
         return self.start()
