@@ -87,7 +87,7 @@ class Story:
                     "channel": "social",
                     "jurisdiction": "ES-MD",
                     "sector": "telecom",
-                    "regimes": ["es-ley-10-2025"],
+                    "regimes": ["es.ley_10_2025"],
                     "personal": {"email": PERSONAL["email"], "text": PERSONAL["text"]},
                 },
             ),

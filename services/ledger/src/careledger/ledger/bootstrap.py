@@ -21,6 +21,7 @@ from careledger.ledger.adapters.stream_reader import stream_messages
 from careledger.ledger.application.runner import LedgerRunner
 from careledger.ledger.application.verify import Report, verify
 from careledger.ledger.entrypoints.http import create_app
+from careledger.ledger.projections.complaint_deadlines import policy
 from careledger.ledger.settings import Settings
 from careledger.vault.bucket import ensure_vault_bucket
 from careledger.vault.master_key import ENV_KEY, ENV_KEY_FILE, master_key_from_env
@@ -39,6 +40,7 @@ class LedgerService:
     def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.auditors = load_auditors(settings.auditors_file)  # a bad file stops us here
+        policy()  # so do bad regime, calendar or body-deadline files
         env = os.environ if environ is None else environ
         self.master_key = master_key_from_env(env) if _has_master_key(env) else None
         self.vault: JetStreamVault | None = None

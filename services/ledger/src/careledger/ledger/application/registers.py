@@ -1,7 +1,8 @@
 """The questions auditors ask of the registers: filtered, paged, in a stable order.
 
 Filters are whitelisted per register and bound as parameters; nothing from a request is
-ever spliced into SQL.
+ever spliced into SQL. (The body-deadline rules are: as quoted literals, from the operator's
+file, validated when loaded.)
 """
 
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from typing import Any
 
 import duckdb
 
-from careledger.ledger.projections import consents, escalations
+from careledger.ledger.deadlines import BodyRule, load_body_rules
+from careledger.ledger.projections import complaint_deadlines, consents, escalations
 
 MAX_PAGE = 1000
 
@@ -26,6 +28,61 @@ class Register:
     @property
     def relation(self) -> str:
         return f"({self.source}) AS {self.table}" if self.source else self.table
+
+
+def _literal(value: str | int | None) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def escalations_with_body_deadlines(rules: tuple[BodyRule, ...]) -> str:
+    """The escalation register: each escalation with its tracking code and, for an external
+    body, the deadline owed to it (``body_deadline``) and why (``body_deadline_basis``).
+
+    The deadline is ``months`` after the local date of the complaint's final response
+    (``resolved_at``), from the most specific rule for (jurisdiction, to_level) in the body
+    deadlines file; NULL while there is no final response, where the rule knows no deadline,
+    or where there is no rule (the basis says which). Internal levels have neither.
+    """
+    values = ", ".join(
+        "("
+        + ", ".join(
+            _literal(v) for v in (r.jurisdiction, r.to_level, r.months, r.timezone, r.body, r.note)
+        )
+        + ")"
+        for r in rules
+    )
+    rows = (
+        "SELECT prefix, to_level, CAST(months AS INTEGER) AS months, tz, body, note "
+        f"FROM (VALUES {values}) AS r(prefix, to_level, months, tz, body, note)"
+        if rules
+        else "SELECT NULL::VARCHAR AS prefix, NULL::VARCHAR AS to_level, NULL::INTEGER AS months,"
+        " NULL::VARCHAR AS tz, NULL::VARCHAR AS body, NULL::VARCHAR AS note WHERE FALSE"
+    )
+    due = "CAST(CAST(timezone(r.tz, c.resolved_at) AS DATE) + to_months(r.months) AS DATE)"
+    return (
+        f"WITH rules AS ({rows}), held AS ({escalations.WITH_COMPLAINT}), "
+        "ruled AS (SELECT e.event_id, r.* FROM held e "
+        "JOIN complaints c ON c.complaint_id = e.complaint_id "
+        "JOIN rules r ON r.to_level = e.to_level "
+        "AND (c.jurisdiction = r.prefix OR starts_with(c.jurisdiction, r.prefix || '-')) "
+        "QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY length(r.prefix) DESC) = 1) "
+        "SELECT e.*, "
+        f"CASE WHEN e.external AND r.months IS NOT NULL THEN {due} END AS body_deadline, "
+        "CASE WHEN NOT e.external THEN NULL "
+        "WHEN r.event_id IS NULL THEN 'no rule for ' || c.jurisdiction || ' / ' || e.to_level "
+        "|| ' in the body deadlines file' "
+        "WHEN r.months IS NULL THEN r.body || ': ' || r.note "
+        "WHEN c.resolved_at IS NULL THEN r.body || ': ' || r.months "
+        "|| ' months after the final response, not given yet' "
+        "ELSE r.body || ': ' || r.months || ' months after the final response of ' "
+        "|| CAST(timezone(r.tz, c.resolved_at) AS DATE) END AS body_deadline_basis "
+        "FROM held e JOIN complaints c ON c.complaint_id = e.complaint_id "
+        "LEFT JOIN ruled r ON r.event_id = e.event_id"
+    )
 
 
 REGISTERS: dict[str, Register] = {
@@ -54,11 +111,17 @@ REGISTERS: dict[str, Register] = {
         ),
         ("received_at", "complaint_id"),
     ),
+    "complaint_deadlines": Register(
+        "complaint_deadlines",
+        ("complaint_id", "tracking_code", "regime_id", "milestone", "status"),
+        ("received_at", "complaint_id", "regime_id", "milestone"),
+        complaint_deadlines.with_status(),
+    ),
     "escalations": Register(
         "escalations",
         ("complaint_id", "subject_id", "to_level", "initiated_by"),
         ("escalated_at", "event_id"),
-        escalations.WITH_COMPLAINT,
+        escalations_with_body_deadlines(load_body_rules()),
     ),
     "erasures": Register("erasures", ("subject_id", "legal_basis"), ("erased_at", "subject_id")),
     "timeline": Register("timeline", ("subject_id", "type", "aggregate_id"), ("sequence",)),

@@ -4,6 +4,8 @@ Regimes are TOML files (shipped in ``regimes/``, plus ``$CARELEDGER_REGIMES_DIR`
 calendars come from the ``holidays`` library (``calendars.toml`` names them) plus operator
 override files (``$CARELEDGER_CALENDARS_DIR``). Every deadline records its regime version,
 its calendar, the library version and the override files used, with a short explanation.
+``bodies.toml`` holds the deadlines owed to external bodies after a final response
+(``$CARELEDGER_BODY_DEADLINES`` replaces it).
 
     regimes = load_regimes()
     calendars = load_calendars()
@@ -11,6 +13,7 @@ its calendar, the library version and the override files used, with a short expl
         status(deadline, completed_at=None, now=now)
 """
 
+from careledger.ledger.deadlines._bodies import BodyRule, load_body_rules
 from careledger.ledger.deadlines._calendar import Calendar
 from careledger.ledger.deadlines._calendars import Calendars, load_calendars
 from careledger.ledger.deadlines._compute import DEFAULT_BUSINESS_HOURS_END, deadlines_for
@@ -30,6 +33,7 @@ __all__ = [
     "DEFAULT_AT_RISK_MARGIN",
     "DEFAULT_BUSINESS_HOURS_END",
     "AppliesIf",
+    "BodyRule",
     "Calendar",
     "Calendars",
     "Case",
@@ -45,6 +49,7 @@ __all__ = [
     "UnknownCalendar",
     "UnknownRegime",
     "deadlines_for",
+    "load_body_rules",
     "load_calendars",
     "load_regimes",
     "status",

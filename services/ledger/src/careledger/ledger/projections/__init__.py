@@ -6,6 +6,7 @@ events it was built from; every row carries the ids of the events behind it
 """
 
 from careledger.ledger.projections import (
+    complaint_deadlines,
     complaints,
     consents,
     contacts,
@@ -19,6 +20,7 @@ PROJECTIONS: tuple[RowProjection, ...] = (
     contacts.PROJECTION,
     consents.PROJECTION,
     complaints.PROJECTION,
+    complaint_deadlines.PROJECTION,
     escalations.PROJECTION,
     erasures.PROJECTION,
     timeline.PROJECTION,

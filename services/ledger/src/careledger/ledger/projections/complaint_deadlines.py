@@ -1,0 +1,339 @@
+"""Complaint deadlines: each complaint's regimes, their milestones, when each falls due and
+when it was met.
+
+One row per (complaint_id, regime_id, milestone), computed by the deadline engine
+(``careledger.ledger.deadlines``) when ``ComplaintFiled`` is applied; status is computed
+when the register is read (``with_status``), since "at risk" and "breached" move with time.
+
+**Which regimes.** Every regime the engine applies: those the complaint names
+(``ComplaintFiled.regimes``; a named regime applies even where its ``applies_if`` would not
+match) plus every regime whose ``applies_if`` matches the case's jurisdiction, sector and
+kind, each only if in force on the day of receipt. The register must show every applicable
+regime, not only those a caller remembered to name; each is computed and reported on its
+own rows.
+
+**Rows without a due date** (``due`` NULL, status ``not_computed``), so that no complaint can
+stop the ledger and none goes missing from the register:
+
+- ``unknown_regime``: the complaint names a regime id no loaded regime file defines
+  (``regime_version`` NULL). Add the file and run ``careledger ledger rebuild``.
+- ``not_in_force``: a named regime was not in force on the day of receipt.
+- ``not_computed``: the engine refused for this regime (a date beyond the calendar's
+  supported years, no calendar for the jurisdiction); ``basis`` holds its message.
+- ``no_applicable_regime`` (regime_id ``none``): nothing applies and nothing was named.
+
+**Columns.** ``due`` is the instant the milestone lapses (``Deadline.ends_at``): the local
+midnight after ``due_date`` for a milestone counted in days, weeks or months
+(``due_whole_day``: the whole due date counts), or the due instant itself for one in hours.
+``conditional`` holds the condition of extension rows (``*_extension_notice``,
+``*_extended``). ``met_by`` names the event that meets a milestone:
+
+- ``first_response`` for ``acknowledge`` and ``first_response`` milestones: the
+  acknowledgement, or the resolution if it came first (a resolution answers the customer);
+- ``resolution`` for ``final_response``, ``summary_resolution`` and their extended
+  deadlines (``ComplaintResolved``);
+- NULL for extension notices, holding responses and any other milestone: no event records
+  them yet, so their ``met_at`` stays NULL.
+
+``obligation`` says what a missed milestone means: ``duty`` (unconditional, and an event
+records it: late is a breach), ``option`` (``summary_resolution``, DISP 1.5: a way to close
+a complaint early, not a duty), ``conditional`` (extension rows: only if an extension is
+used), ``untracked`` (no event records it). Only a ``duty`` lapses into ``breached`` while
+unmet; the others become ``lapsed``.
+
+**Events.** The first filing of a complaint id stands. Acknowledgements and resolutions by
+another subject than the one who filed it, repeated ones, and acknowledgements after the
+resolution change nothing (as in ``complaints``).
+
+**Determinism.** Regimes and calendars are loaded once per process, on first use
+(``policy()``), from the shipped files plus ``$CARELEDGER_REGIMES_DIR`` and
+``$CARELEDGER_CALENDARS_DIR``: the rows are a function of the events and that data, so a
+rebuild equals the incremental result. Rows keep the regime version and holidays version
+they were computed with; after changing regime or calendar data, run ``careledger ledger
+rebuild`` (until then ``verify`` names the rows a rebuild would change). A malformed policy
+file raises ``PolicyFileError`` at the first filing: a configuration error to fix, not a
+fact to record.
+
+**Loading.** Acknowledgement and resolution events name a complaint, not its regimes, so
+the rows are loaded and folded per complaint: ``keys_of`` gives ``(complaint_id,)`` and
+``evolve`` sees the rows of that one complaint (empty before its filing).
+"""
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import duckdb
+import pyarrow as pa
+
+from careledger.contracts.events import (
+    ComplaintAcknowledged,
+    ComplaintFiled,
+    ComplaintResolved,
+)
+from careledger.ledger.application.applied import Applied
+from careledger.ledger.deadlines import (
+    DEFAULT_AT_RISK_MARGIN,
+    Calendars,
+    Case,
+    Deadline,
+    DeadlineError,
+    Regime,
+    deadlines_for,
+    load_calendars,
+    load_regimes,
+)
+from careledger.ledger.projections._rows import (
+    Key,
+    Row,
+    RowProjection,
+    Rows,
+    Table,
+    _snapshot,
+    registered,
+)
+
+TABLE = Table(
+    "complaint_deadlines",
+    {
+        "complaint_id": "VARCHAR",
+        "regime_id": "VARCHAR",
+        "milestone": "VARCHAR",
+        "subject_id": "VARCHAR",
+        "tracking_code": "VARCHAR",
+        "regime_version": "INTEGER",
+        "received_at": "TIMESTAMPTZ",
+        "due": "TIMESTAMPTZ",
+        "due_date": "DATE",
+        "due_whole_day": "BOOLEAN",
+        "timezone": "VARCHAR",
+        "calendar_id": "VARCHAR",
+        "holidays_version": "VARCHAR",
+        "calendar_overrides": "VARCHAR[]",
+        "basis": "VARCHAR",
+        "conditional": "VARCHAR",
+        "check_source": "BOOLEAN",
+        "obligation": "VARCHAR",
+        "met_by": "VARCHAR",
+        "met_at": "TIMESTAMPTZ",
+        "resolved_at": "TIMESTAMPTZ",
+        "event_ids": "VARCHAR[]",
+    },
+    key=("complaint_id", "regime_id", "milestone"),
+)
+HANDLES = (ComplaintFiled, ComplaintAcknowledged, ComplaintResolved)
+
+FIRST_RESPONSES = frozenset({"acknowledge", "acknowledgement", "acknowledgment", "first_response"})
+RESOLUTIONS = frozenset({"final_response", "summary_resolution"})
+OPTIONS = frozenset({"summary_resolution"})
+NO_REGIME = ("none", "no_applicable_regime")
+
+
+@functools.cache
+def policy() -> tuple[tuple[Regime, ...], Calendars]:
+    """The regimes and calendars of this process, loaded on first use and kept."""
+    return load_regimes(), load_calendars()
+
+
+def keys_of(applied: Applied) -> list[Key]:
+    assert isinstance(applied.event, HANDLES)
+    return [(applied.event.complaint_id,)]
+
+
+def evolve(rows: Rows, applied: Applied) -> None:
+    """Fold one event into the rows of its complaint (``rows`` holds that complaint only)."""
+    event = applied.event
+    if isinstance(event, ComplaintFiled):
+        if not rows:
+            rows.update((TABLE.key_of(row), row) for row in filed_rows(event))
+        return
+    assert isinstance(event, ComplaintAcknowledged | ComplaintResolved)
+    mine = list(rows.values())
+    if not mine or mine[0]["subject_id"] != event.subject_id or mine[0]["resolved_at"]:
+        return
+    resolution = isinstance(event, ComplaintResolved)
+    for row in mine:
+        changed = resolution
+        if resolution:
+            row["resolved_at"] = event.occurred_at
+        meets = row["met_by"] == "first_response" or (resolution and row["met_by"] == "resolution")
+        if meets and row["met_at"] is None:
+            row["met_at"] = event.occurred_at
+            changed = True
+        if changed:
+            row["event_ids"] = [*row["event_ids"], event.event_id]
+
+
+def filed_rows(event: ComplaintFiled) -> list[Row]:
+    """The rows of a new complaint: one per milestone of each regime, or a row saying why not."""
+    regimes, calendars = policy()
+    named = frozenset(event.regimes)
+    case = Case(
+        received_at=event.occurred_at,
+        jurisdiction=event.jurisdiction,
+        sector=event.sector,
+        kind=event.kind,
+        regimes=named,
+    )
+    base = dict.fromkeys(TABLE.columns) | {
+        "complaint_id": event.complaint_id,
+        "subject_id": event.subject_id,
+        "tracking_code": event.tracking_code,
+        "received_at": event.occurred_at.astimezone(dt.UTC),
+        "event_ids": [event.event_id],
+    }
+    rows = [
+        base
+        | {
+            "regime_id": regime_id,
+            "milestone": "unknown_regime",
+            "basis": f"the complaint names {regime_id}, which no regime file defines; add it "
+            "(CARELEDGER_REGIMES_DIR) and run careledger ledger rebuild",
+        }
+        for regime_id in sorted(named - {r.regime_id for r in regimes})
+    ]
+    for regime in regimes:
+        is_named = regime.regime_id in named
+        if not is_named and not regime.applies_if.matches(case):
+            continue
+        one = replace(case, regimes=frozenset({regime.regime_id}) if is_named else frozenset())
+        about = base | {"regime_id": regime.regime_id, "regime_version": regime.version}
+        try:
+            found = deadlines_for(one, [regime], calendars)
+        except DeadlineError as exc:
+            rows.append(about | {"milestone": "not_computed", "basis": str(exc)})
+            continue
+        if not found and is_named:
+            rows.append(about | {"milestone": "not_in_force", "basis": _not_in_force(regime)})
+        rows += [about | _deadline_columns(d) for d in found]
+    if not rows:
+        regime_id, milestone = NO_REGIME
+        basis = "no regime applies to this jurisdiction, sector and kind, and none was named"
+        rows.append(base | {"regime_id": regime_id, "milestone": milestone, "basis": basis})
+    return rows
+
+
+def _not_in_force(regime: Regime) -> str:
+    until = f" to {regime.effective_to}" if regime.effective_to else ""
+    return (
+        f"named by the complaint, but {regime.regime_id} v{regime.version} is in force from "
+        f"{regime.effective_from}{until}, not on the day of receipt"
+    )
+
+
+def _deadline_columns(d: Deadline) -> Row:
+    due = d.due
+    met_by = _met_by(d.milestone)
+    if d.condition is not None:
+        obligation = "conditional"
+    elif d.milestone in OPTIONS:
+        obligation = "option"
+    else:
+        obligation = "duty" if met_by else "untracked"
+    return {
+        "milestone": d.milestone,
+        "due": d.ends_at.astimezone(dt.UTC),
+        "due_date": due.date() if isinstance(due, dt.datetime) else due,
+        "due_whole_day": not isinstance(due, dt.datetime),
+        "timezone": d.timezone,
+        "calendar_id": d.calendar_id,
+        "holidays_version": d.holidays_version,
+        "calendar_overrides": [f"{o.name} sha256:{o.sha256}" for o in d.calendar_overrides],
+        "basis": d.basis,
+        "conditional": d.condition,
+        "check_source": d.check,
+        "obligation": obligation,
+        "met_by": met_by,
+    }
+
+
+def _met_by(milestone: str) -> str | None:
+    if milestone.endswith("_extension_notice"):
+        return None
+    base = milestone.removesuffix("_extended")
+    if base in FIRST_RESPONSES:
+        return "first_response"
+    return "resolution" if base in RESOLUTIONS else None
+
+
+@dataclass(frozen=True)
+class PerComplaint(RowProjection):
+    """A projection whose ``keys_of`` names complaints: every row of each touched complaint
+    is loaded, and ``evolve`` sees the rows of one complaint at a time."""
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
+        relevant = [a for a in batch if isinstance(a.event, self.handles)]
+        if not relevant:
+            return
+        rows = self._load(con, {key for a in relevant for key in self.keys_of(a)})
+        before = {key: _snapshot(row) for key, row in rows.items()}
+        groups: dict[Key, Rows] = {}
+        for key, row in rows.items():
+            groups.setdefault(key[:1], {})[key] = row
+        for applied in relevant:
+            for complaint in self.keys_of(applied):
+                self.evolve(groups.setdefault(complaint, {}), applied)
+        after = {key: row for group in groups.values() for key, row in group.items()}
+        changed = {key: row for key, row in after.items() if before.get(key) != row}
+        if changed:
+            self._save(con, [key for key in changed if key in before], list(changed.values()))
+
+    def _load(self, con: duckdb.DuckDBPyConnection, keys: set[Key]) -> Rows:
+        if not keys:
+            return {}
+        names = list(self.table.columns)
+        cols = ", ".join(f"t.{c}" for c in names)
+        touched = pa.Table.from_pylist(
+            [{"complaint_id": key[0]} for key in keys],
+            schema=pa.schema([("complaint_id", pa.string())]),
+        )
+        with registered(con, "touched_complaints", touched):
+            result = con.execute(
+                f"SELECT {cols} FROM {self.table.name} t "
+                "JOIN touched_complaints k ON t.complaint_id = k.complaint_id"
+            ).fetchall()
+        return {
+            self.table.key_of(row): row
+            for row in (dict(zip(names, r, strict=True)) for r in result)
+        }
+
+
+PROJECTION = PerComplaint(TABLE, HANDLES, keys_of, evolve)
+
+
+def with_status(
+    now: dt.datetime | None = None, at_risk_margin: dt.timedelta = DEFAULT_AT_RISK_MARGIN
+) -> str:
+    """The register as an auditor reads it: each row with its status and days open.
+
+    ``status``: ``met`` (met in time); ``breached`` (met late, or a duty not met by its
+    due time); ``lapsed`` (an option, conditional or untracked milestone whose time passed
+    without it, or an option met late: not a breach by itself); ``at_risk`` (not met,
+    within ``at_risk_margin`` of lapsing); ``open``; ``not_computed`` (no due date).
+    ``days_open``: calendar days, in the calendar's timezone, from receipt to the
+    resolution or to ``now``. ``now`` defaults to the query's ``now()``.
+    """
+    if now is not None and now.utcoffset() is None:
+        raise ValueError("with_status(): now must be timezone-aware")
+    at = "now()" if now is None else f"TIMESTAMPTZ '{now.astimezone(dt.UTC).isoformat()}'"
+    margin = f"to_microseconds({at_risk_margin // dt.timedelta(microseconds=1)})"
+
+    def in_time(instant: str) -> str:
+        return f"(CASE WHEN due_whole_day THEN {instant} < due ELSE {instant} <= due END)"
+
+    zone = "coalesce(timezone, 'UTC')"
+    return (
+        "SELECT *, CASE"
+        " WHEN due IS NULL THEN 'not_computed'"
+        f" WHEN met_at IS NOT NULL AND {in_time('met_at')} THEN 'met'"
+        " WHEN met_at IS NOT NULL AND obligation = 'option' THEN 'lapsed'"
+        " WHEN met_at IS NOT NULL THEN 'breached'"
+        f" WHEN NOT {in_time(at)} AND obligation = 'duty' THEN 'breached'"
+        f" WHEN NOT {in_time(at)} THEN 'lapsed'"
+        f" WHEN {at} >= due - {margin} THEN 'at_risk'"
+        " ELSE 'open' END AS status,"
+        f" date_diff('day', CAST(timezone({zone}, received_at) AS DATE),"
+        f" CAST(timezone({zone}, coalesce(resolved_at, {at})) AS DATE)) AS days_open"
+        " FROM complaint_deadlines"
+    )
