@@ -2,10 +2,13 @@
 purpose by purpose (Art. 7(3)), and erasure that keeps the proof (Art. 17(3))."""
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
-from careledger.contracts import Actor, Evidence, Notice, Retention
+from careledger.contracts import Actor, Evidence, Notice, Retention, encode
+from careledger.contracts.subjects import event_subject
+from careledger.ledger.application.ingest import LogMessage
 from careledger.ledger.projections.consents import WITH_ERASURE
 from tests.unit.ledger.events import (
     CONSENT,
@@ -172,12 +175,14 @@ def test_an_erasure_is_recorded_once_per_subject_with_what_was_kept_and_why(
     ]
 
 
-def test_a_notice_shown_time_without_a_zone_is_taken_as_utc(tmp_path: Path) -> None:
-    naive = Notice(id="web-notice", version="3", sha256="cd" * 32, shown_at=dt.datetime(2026, 3, 2))
+def test_a_notice_shown_time_without_a_zone_is_refused_by_the_contract(tmp_path: Path) -> None:
+    event = consent_given(at(0), purposes=["marketing_email"])
+    raw = json.loads(encode(event))
+    raw["notice"]["shown_at"] = "2026-03-02T00:00:00"  # as a careless publisher might send it
     ledger = Ledger(tmp_path / "l.duckdb")
-    ledger.feed(consent_given(at(0), purposes=["marketing_email"], notice=naive))
-    [row] = consents(ledger)
-    assert row["notice_shown_at"] == dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    ledger.deliver([LogMessage(1, event_subject(event), json.dumps(raw).encode())])
+    assert consents(ledger) == []
+    assert ledger.rows("SELECT rule FROM rejected") == [{"rule": "contract:timezone"}]
 
 
 def test_the_story_cut_into_two_batches_anywhere_gives_the_same_rows(tmp_path: Path) -> None:

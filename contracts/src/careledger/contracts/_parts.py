@@ -1,6 +1,5 @@
 """Value objects shared by events and commands."""
 
-import datetime as dt
 from typing import Annotated
 
 import msgspec
@@ -12,6 +11,7 @@ from careledger.contracts._vocabulary import (
     Code,
     CurrencyCode,
     EvidenceKind,
+    Instant,
     Label,
     RedressKind,
     Sha256Hex,
@@ -47,7 +47,7 @@ class Notice(Part, frozen=True, kw_only=True):
     id: Code
     version: Label
     sha256: Sha256Hex
-    shown_at: dt.datetime | None = None
+    shown_at: Instant | None = None
 
 
 class Evidence(Part, frozen=True, kw_only=True):

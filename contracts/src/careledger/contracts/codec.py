@@ -44,7 +44,15 @@ def decode_command(data: bytes, command_type: type[C]) -> C:
         command: C = decoder.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise InvalidPayload(field_error_from_validation(exc)) from exc
-    unknown = _first_unknown_field(msgspec.json.decode(data), command)
+    except UnicodeDecodeError as exc:  # invalid UTF-8 inside a JSON string
+        raise InvalidPayload(
+            FieldError(field="$", rule="json", message=f"invalid UTF-8: {exc.reason}")
+        ) from exc
+    except RecursionError:
+        raise InvalidPayload(
+            FieldError(field="$", rule="depth", message="JSON nested over 1000 levels deep")
+        ) from None
+    unknown = _first_unknown_field(data, command)
     if unknown:
         name = unknown.rsplit(".", 1)[-1]
         raise InvalidPayload(
@@ -57,12 +65,31 @@ def decode_command(data: bytes, command_type: type[C]) -> C:
     return command
 
 
-def _first_unknown_field(raw: Any, value: Any, path: str = "$") -> str | None:
-    """Walk the raw JSON beside the decoded Struct; return the path of a field it lacks."""
-    if isinstance(value, msgspec.Struct) and isinstance(raw, dict):
+_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_items = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _first_unknown_field(raw: bytes | msgspec.Raw, value: Any, path: str = "$") -> str | None:
+    """Walk the raw JSON beside the decoded Struct; return the path of a field it lacks.
+
+    Values stay raw until they are known to belong to a field: an unknown field is named
+    without decoding what it holds (which may be a 1e400 or 10 000 nested arrays).
+    """
+    if isinstance(value, msgspec.Struct):
         config = value.__struct_config__
         known = set(value.__struct_encode_fields__) | {config.tag_field}
-        for key, item in raw.items():
+        try:
+            fields = _fields.decode(raw)
+        except RecursionError:
+            raise InvalidPayload(
+                FieldError(
+                    field=path,
+                    rule="depth",
+                    message="this object holds a value nested too deeply to read "
+                    "(over 1000 levels); no command field is nested like that",
+                )
+            ) from None
+        for key, item in fields.items():
             if key not in known:
                 return f"{path}.{key}"
             if key == config.tag_field:
@@ -71,8 +98,8 @@ def _first_unknown_field(raw: Any, value: Any, path: str = "$") -> str | None:
             found = _first_unknown_field(item, getattr(value, name), f"{path}.{key}")
             if found:
                 return found
-    elif isinstance(value, list) and isinstance(raw, list):
-        for index, (raw_item, item) in enumerate(zip(raw, value, strict=False)):
+    elif isinstance(value, list):
+        for index, (raw_item, item) in enumerate(zip(_items.decode(raw), value, strict=False)):
             found = _first_unknown_field(raw_item, item, f"{path}[{index}]")
             if found:
                 return found

@@ -40,6 +40,14 @@ def reject(field: str, rule: str, message: str, *, status: int = 422) -> NoRetur
 
 
 def require_not_in_future(command: Command, ctx: Context) -> None:
+    try:
+        command.occurred_at.astimezone(dt.UTC)
+    except OverflowError:
+        reject(
+            "$.occurred_at",
+            "range",
+            f"occurred_at {command.occurred_at.isoformat()} is before the year 1 in UTC",
+        )
     if command.occurred_at > ctx.now + ctx.max_clock_skew:
         reject(
             "$.occurred_at",

@@ -17,8 +17,6 @@ consent ids, which one event cannot tell; the join keeps this projection pure an
 batch-independent, and serves every register alike.
 """
 
-import datetime as dt
-
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.projections._rows import Key, Row, RowProjection, Rows, Table
@@ -89,8 +87,6 @@ def evolve(rows: Rows, applied: Applied) -> None:
 
 def _given(event: ConsentGiven, purpose: str) -> Row:
     shown_at = event.notice.shown_at
-    if shown_at is not None and shown_at.tzinfo is None:  # Notice.shown_at may be naive
-        shown_at = shown_at.replace(tzinfo=dt.UTC)
     return dict.fromkeys(TABLE.columns) | {
         "consent_id": event.consent_id,
         "purpose": purpose,
