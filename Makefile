@@ -47,3 +47,11 @@ clean:
 .PHONY: bench
 bench: install
 	$(VENV)/bin/python -m bench.run $(ARGS)
+
+# The fault suite at length (docs/reliability.md): 10x the commands and faults of the short
+# version that `make test` runs; logs and files of the last run stay in var/chaos/.
+# CARELEDGER_CHAOS_SEED=<n> replays a run's choices.
+.PHONY: chaos
+chaos: install
+	mkdir -p var
+	CARELEDGER_CHAOS_SCALE=long $(VENV)/bin/python -m pytest tests/chaos -q -s --basetemp=var/chaos

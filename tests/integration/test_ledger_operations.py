@@ -127,3 +127,40 @@ async def test_exporting_the_same_log_twice_gives_identical_bytes_and_manifest(
         a, b = (tmp_path / d / entry["file"] for d in ("x1", "x2"))
         assert a.read_bytes() == b.read_bytes()
     assert {f["table"]: f["rows"] for f in first["files"]}["events"] == 10
+
+
+async def test_an_idle_ledger_stays_ready_whatever_timeout_an_empty_fetch_raises(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with ledger_bench(nats_server.url, tmp_path / "f.duckdb") as bench:
+
+        async def times_out(*_: object, **__: object) -> list[object]:
+            raise TimeoutError  # what nats-py 2.16 sometimes raises when idle
+
+        bench.consumer._sub.fetch = times_out  # type: ignore[union-attr,method-assign]
+        applied = [await bench.runner.step() for _ in range(3)]
+    assert applied == [0, 0, 0]
+    assert bench.runner.health.applying and bench.runner.health.last_error is None
+
+
+CRASH_AFTER_WRITING = """
+import os, sys
+from careledger.ledger.adapters.store import LedgerStore
+store = LedgerStore(sys.argv[1])
+store.con.execute("CREATE TABLE filler AS SELECT range AS n FROM range(200000)")
+os._exit(0)  # no close, no checkpoint: what SIGKILL leaves behind
+"""
+
+
+def test_opening_the_store_folds_a_crash_wal_into_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "g.duckdb"
+    wal = db.with_name(db.name + ".wal")
+    subprocess.run([sys.executable, "-c", CRASH_AFTER_WRITING, str(db)], check=True, timeout=60)
+    left = wal.stat().st_size
+    store = LedgerStore(db)
+    try:
+        folded = wal.stat().st_size if wal.exists() else 0
+        assert store.con.execute("SELECT count(*) FROM filler").fetchall() == [(200000,)]
+    finally:
+        store.close()
+    assert left > 0 and folded == 0

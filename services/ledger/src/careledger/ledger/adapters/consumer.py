@@ -13,7 +13,6 @@ Acks are ack-all: acknowledging the last message of a committed batch acknowledg
 import logging
 from contextlib import suppress
 
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -86,7 +85,7 @@ class LedgerConsumer:
         assert self._sub is not None, "reset() first"
         try:
             return await self._sub.fetch(self.batch, timeout=self.fetch_timeout)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats.errors.TimeoutError, or asyncio's from inside nats-py
             return []
 
     async def pending(self) -> int:

@@ -38,6 +38,10 @@ class LedgerStore:
         self.con.execute(SCHEMA)
         for projection in self.projections:
             projection.create(self.con)
+        self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
+
+    def checkpoint(self) -> None:
+        self.con.execute("CHECKPOINT")
 
     def close(self) -> None:
         self.con.close()

@@ -7,6 +7,7 @@ applying rolls back, and the consumer is reset to the first unapplied sequence.
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.application.ingest import Position, Rejection, ingest
 
 log = logging.getLogger(__name__)
+CHECKPOINT_EVERY = 30.0  # seconds between checkpoints while idle
 
 
 class Consumer(Protocol):
@@ -49,6 +51,7 @@ class LedgerRunner:
         self.dead_letters = dead_letters
         self.health = Health()
         self.position = Position()
+        self._checkpointed = time.monotonic()
 
     async def start(self) -> None:
         self.position = await asyncio.to_thread(self.store.position)
@@ -73,6 +76,8 @@ class LedgerRunner:
         """Apply one batch; returns how many messages it held."""
         msgs = await self.consumer.fetch()
         if not msgs:
+            self.health.applying = True  # caught up, and fetching works
+            await self._checkpoint_when_idle()
             return 0
         previous = self.position
         outcome = await asyncio.to_thread(
@@ -95,9 +100,18 @@ class LedgerRunner:
         self.health.applying = False
         self.health.last_error = repr(exc)
 
+    async def _checkpoint_when_idle(self) -> None:
+        """Fold the WAL into the file while nothing arrives, so a restart after a crash
+        replays little (the large checkpoint threshold otherwise defers it to shutdown)."""
+        now = time.monotonic()
+        if now - self._checkpointed > CHECKPOINT_EVERY:
+            self._checkpointed = now
+            await asyncio.to_thread(self.store.checkpoint)
+
     async def _recover(self) -> None:
         try:
             self.position = await asyncio.to_thread(self.store.position)
             await self.consumer.reset(self.position.sequence + 1)
+            self.health.applying = True
         except Exception as exc:
             self._failed(exc)
