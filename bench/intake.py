@@ -1,0 +1,279 @@
+"""Intake under load: the service as a subprocess, a load driver as another process.
+
+``IntakeProcess`` runs ``python -m careledger.intake.entrypoints.cli --port P --nats URL``
+with a fresh ``CARELEDGER_MASTER_KEY``, waits for ``/healthz`` and stops it by PID.
+
+The driver (``python -m bench.intake '{…}'``) runs ``concurrency`` workers, each sending
+customer stories command by command (open a contact, maybe give consent, file, acknowledge,
+escalate and resolve a complaint, withdraw, close), over HTTP (httpx) or NATS
+request/reply (``careledger.intake.<command>``, ``Idempotency-Key`` header, status in
+``CareLedger-Status``). Every command makes intake read the aggregates it touches before
+deciding. Latency is from sending the request to the reply, which intake gives after the
+PubAck. Only replies that arrive inside the measured window count (after a warm-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bench.common import ROOT, child_args, cpu_seconds, emit, percentile
+from bench.events import _uuid, command_stories
+from careledger.stack.nats_server import free_port
+
+
+@dataclass
+class IntakeProcess:
+    nats_url: str
+    log: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, timeout: float = 60) -> IntakeProcess:
+        self.port = self.port or free_port()
+        env = dict(os.environ)
+        env["CARELEDGER_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+        env.pop("CARELEDGER_MASTER_KEY_FILE", None)
+        cmd = [
+            sys.executable,
+            "-m",
+            "careledger.intake.entrypoints.cli",
+            "--port",
+            str(self.port),
+            "--nats",
+            self.nats_url,
+        ]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"intake exited with {self.process.returncode}; see {self.log}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"intake not healthy after {timeout}s; see {self.log}")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def stop(self, timeout: float = 15) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout)
+
+
+# --- the load driver (child process) -----------------------------------------------------
+
+
+class Sender:
+    async def send(self, name: str, body: bytes, key: str) -> int:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        pass
+
+
+class HttpSender(Sender):
+    def __init__(self, url: str, concurrency: int) -> None:
+        import httpx
+
+        self.client = httpx.AsyncClient(
+            base_url=url,
+            timeout=30,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+
+    async def send(self, name: str, body: bytes, key: str) -> int:
+        response = await self.client.post(
+            f"/v1/commands/{name}",
+            content=body,
+            headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        )
+        return response.status_code
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class RawHttpSender(Sender):
+    """A minimal HTTP/1.1 keep-alive client: one connection per worker, no pool.
+
+    httpx costs 1-4 ms of CPU per request here (worse as concurrency grows), which made
+    the driver, not intake, the bound; this costs tens of microseconds.
+    """
+
+    def __init__(self, url: str) -> None:
+        hostport = url.split("://", 1)[1].rstrip("/")
+        self.host, port = hostport.rsplit(":", 1)
+        self.port = int(port)
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> int:
+        if self.idle:
+            reader, writer = self.idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        status_line = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length:
+            await reader.readexactly(length)
+        self.idle.append((reader, writer))
+        return int(status_line.split()[1])
+
+    async def send(self, name: str, body: bytes, key: str) -> int:
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        return await self.request("POST", f"/v1/commands/{name}", body, headers)
+
+    async def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+class NatsSender(Sender):
+    def __init__(self, nc: Any) -> None:
+        self.nc = nc
+
+    async def send(self, name: str, body: bytes, key: str) -> int:
+        reply = await self.nc.request(
+            f"careledger.intake.{name}", body, timeout=30, headers={"Idempotency-Key": key}
+        )
+        return int((reply.headers or {}).get("CareLedger-Status", "0"))
+
+    async def close(self) -> None:
+        await self.nc.close()
+
+
+async def drive(args: dict[str, Any]) -> dict[str, Any]:
+    rng = random.Random(f"{args['seed']}-{args['tag']}")
+    subjects = [_uuid(rng) for _ in range(5000)]
+    stories = command_stories(rng, subjects)
+    concurrency = int(args["concurrency"])
+    if args["transport"] == "http" and args.get("client") == "httpx":
+        sender: Sender = HttpSender(args["url"], concurrency)
+    elif args["transport"] == "http":
+        sender = RawHttpSender(args["url"])
+    else:
+        import nats
+
+        sender = NatsSender(await nats.connect(args["url"]))
+    warmup, duration = float(args["warmup"]), float(args["duration"])
+    encoder = msgspec.json.Encoder()
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    by_command: Counter[str] = Counter()
+    counter = 0
+    started = time.perf_counter()
+    window = (started + warmup, started + warmup + duration)
+    cpu_before = time.process_time()
+
+    async def pinger() -> None:
+        """The driver's and the HTTP stack's own ceiling: GET /healthz, nothing else."""
+        assert isinstance(sender, RawHttpSender | HttpSender)
+        while time.perf_counter() < window[1]:
+            sent = time.perf_counter()
+            if isinstance(sender, RawHttpSender):
+                status = await sender.request("GET", "/healthz", b"", {})
+            else:
+                status = (await sender.client.get("/healthz")).status_code
+            done = time.perf_counter()
+            if window[0] <= done <= window[1]:
+                statuses[status] += 1
+                if status == 200:
+                    latencies.append(done - sent)
+
+    async def worker() -> None:
+        nonlocal counter
+        while time.perf_counter() < window[1]:
+            for name, make in next(stories):
+                counter += 1
+                key = f"bench-{args['tag']}-{counter:08d}"
+                body = encoder.encode(make())
+                sent = time.perf_counter()
+                try:
+                    status = await sender.send(name, body, key)
+                except Exception:
+                    status = 0
+                done = time.perf_counter()
+                if window[0] <= done <= window[1]:
+                    statuses[status] += 1
+                    if status == 201:
+                        latencies.append(done - sent)
+                        by_command[name] += 1
+                if status != 201 or done > window[1]:
+                    break  # the rest of the story depends on this step
+
+    task = pinger if args.get("ping") else worker
+    await asyncio.gather(*(task() for _ in range(concurrency)))
+    cpu = time.process_time() - cpu_before
+    wall = time.perf_counter() - started
+    await sender.close()
+    latencies.sort()
+    ms = 1000.0
+    return {
+        "transport": args["transport"],
+        "concurrency": concurrency,
+        "duration_s": duration,
+        "accepted": len(latencies),
+        "per_s": len(latencies) / duration,
+        "p50_ms": percentile(latencies, 50) * ms,
+        "p95_ms": percentile(latencies, 95) * ms,
+        "p99_ms": percentile(latencies, 99) * ms,
+        "max_ms": (latencies[-1] * ms) if latencies else None,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "commands": dict(by_command),
+        "driver_cpu_share": cpu / wall,
+    }
+
+
+def main() -> None:
+    emit(asyncio.run(drive(child_args())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Child process: the real ledger runner applying a pre-filled stream, timed by phase.
+
+``python -m bench.ledger '{"url": …, "db": …, "last": N, "durable": …}'`` assembles
+``LedgerStore``, ``LedgerConsumer``, ``DeadLetters`` and ``LedgerRunner`` as the ledger's
+bootstrap does (its own default batch and fetch timeout), steps the runner until every
+message up to ``last`` is committed and acknowledged, and reports events/s, RSS over the
+run and where the wall time went (fetch, decode+hash, DuckDB commit per projection).
+
+``{"task": "rebuild", "db": …}`` rebuilds every projection of a ledger file in place.
+
+With ``"profile": "<path>"`` it runs under pyinstrument instead and writes the profile;
+``asyncio.to_thread`` is then run inline so that the work the runner hands to a thread
+(ingest, commit) shows in the profile of the one thread pyinstrument samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import nats
+
+from bench.common import RssSampler, child_args, emit
+from careledger.ledger.adapters.consumer import LedgerConsumer
+from careledger.ledger.adapters.dead_letters import DeadLetters
+from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.application import runner as runner_module
+from careledger.ledger.application.runner import LedgerRunner
+from careledger.ledger.projections import PROJECTIONS
+from careledger.ledger.settings import Settings
+
+Phases = defaultdict[str, float]
+
+
+class TimedProjection:
+    """Delegates to a projection, adding the time its ``apply`` takes to ``phases``."""
+
+    def __init__(self, inner: Any, phases: Phases) -> None:
+        self._inner = inner
+        self._phases = phases
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def apply(self, con: Any, batch: Any) -> None:
+        started = time.perf_counter()
+        self._inner.apply(con, batch)
+        self._phases[f"commit: projection {self._inner.name}"] += time.perf_counter() - started
+
+
+def _timed(phases: Phases, label: str, func: Any) -> Any:
+    if asyncio.iscoroutinefunction(func):
+
+        async def timed_async(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                phases[label] += time.perf_counter() - started
+
+        return timed_async
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            phases[label] += time.perf_counter() - started
+
+    return timed
+
+
+def _dead_letters(js: Any, nc: Any) -> DeadLetters:
+    try:
+        return DeadLetters(js, max_payload=nc.max_payload)  # type: ignore[call-arg]
+    except TypeError:  # an older signature
+        return DeadLetters(js)  # type: ignore[call-arg]
+
+
+async def run(args: dict[str, Any]) -> dict[str, Any]:
+    settings = Settings()
+    batch = int(args.get("batch") or settings.batch_size)
+    phases: Phases = defaultdict(float)
+    instrument = not args.get("profile")
+    nc = await nats.connect(args["url"])
+    js = nc.jetstream()
+    projections = [TimedProjection(p, phases) for p in PROJECTIONS] if instrument else PROJECTIONS
+    store = LedgerStore(Path(args["db"]), projections)  # type: ignore[arg-type]
+    consumer = LedgerConsumer(
+        js, durable=args["durable"], batch=batch, fetch_timeout=settings.fetch_timeout
+    )
+    runner = LedgerRunner(store, consumer, _dead_letters(js, nc))
+    if instrument:
+        consumer.fetch = _timed(phases, "fetch (nats-py, await)", consumer.fetch)
+        dead = runner.dead_letters
+        dead.publish = _timed(phases, "dead letters", dead.publish)
+        store.commit = _timed(phases, "commit (total, DuckDB)", store.commit)
+        if hasattr(store, "_append_events"):
+            label = "commit: events + chain rows"
+            store._append_events = _timed(phases, label, store._append_events)
+        if hasattr(runner_module, "ingest"):
+            label = "ingest (decode, checks, hash)"
+            runner_module.ingest = _timed(phases, label, runner_module.ingest)
+    last = int(args["last"])
+    sampler = RssSampler(progress=lambda: runner.position.sequence).start()
+    started = time.perf_counter()
+    cpu = time.process_time()
+    await runner.start()
+    steps = 0
+    while runner.position.sequence < last:
+        step_started = time.perf_counter()
+        await runner.step()
+        phases["step (total)"] += time.perf_counter() - step_started
+        steps += 1
+    await nc.flush()
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    rss = sampler.stop()
+    ack_pending = await _ack_pending(js, consumer)
+    counts = store.con.execute(
+        "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM rejected)"
+    ).fetchall()[0]
+    await consumer.close()
+    store.close()
+    await nc.close()
+    return {
+        "events": int(counts[0]),
+        "rejected": int(counts[1]),
+        "ack_pending_after": ack_pending,
+        "seconds": elapsed,
+        "cpu_s": cpu,
+        "per_s": last / elapsed,
+        "batch": batch,
+        "steps": steps,
+        "rss": rss,
+        "phases_s": dict(phases),
+    }
+
+
+async def _ack_pending(js: Any, consumer: LedgerConsumer) -> int:
+    """What the server still waits to see acknowledged (0 once the last ack-all landed)."""
+    pending = -1
+    for _ in range(20):
+        info = await js.consumer_info(consumer.stream, consumer.durable)
+        pending = int(info.num_ack_pending or 0) + int(info.num_pending or 0)
+        if pending == 0:
+            break
+        await asyncio.sleep(0.1)
+    return pending
+
+
+async def _inline(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+def profile(args: dict[str, Any]) -> dict[str, Any]:
+    from pyinstrument import Profiler
+
+    asyncio.to_thread = _inline  # type: ignore[assignment]
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler.start()
+    result = asyncio.run(run(args))
+    session = profiler.stop()
+    out = Path(args["profile"])
+    out.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    result["profile"] = str(out)
+    result["profile_top"] = top_entries(session.root_frame(), session.duration)
+    return result
+
+
+def top_entries(root: Any, duration: float, count: int = 20) -> dict[str, Any]:
+    """Self time and inclusive time by function over the whole profile tree."""
+    own: dict[str, float] = defaultdict(float)
+    inclusive: dict[str, float] = defaultdict(float)
+
+    def name(frame: Any) -> str:
+        path = str(frame.file_path_short or frame.file_path or "")
+        return f"{frame.function} ({path}:{frame.line_no})" if path else str(frame.function)
+
+    def walk(frame: Any, above: frozenset[str]) -> None:
+        if frame.is_synthetic:  # "[self]" etc.: already in the parent's total_self_time
+            return
+        label = name(frame)
+        own[label] += frame.total_self_time
+        if label not in above:  # recursion counts once
+            inclusive[label] += frame.time
+        for child in frame.children:
+            walk(child, above | {label})
+
+    if root is not None:
+        walk(root, frozenset())
+
+    def top(table: dict[str, float]) -> list[dict[str, Any]]:
+        ranked = sorted(table.items(), key=lambda kv: kv[1], reverse=True)[:count]
+        return [
+            {"function": k, "seconds": round(v, 3), "percent": round(100 * v / duration, 1)}
+            for k, v in ranked
+        ]
+
+    return {"duration_s": duration, "self": top(own), "inclusive": top(inclusive)}
+
+
+def rebuild(args: dict[str, Any]) -> dict[str, Any]:
+    """Every projection rebuilt in place from the ``events`` table, in one transaction, as
+    ``careledger ledger rebuild`` does it."""
+    from careledger.ledger.application.rebuild import rebuild_projections
+
+    sampler = RssSampler().start()
+    store = LedgerStore(Path(args["db"]))
+    started = time.perf_counter()
+    with store.transaction():
+        done = rebuild_projections(store.con, store.con)
+    elapsed = time.perf_counter() - started
+    store.close()
+    return {"events": done, "seconds": elapsed, "per_s": done / elapsed, "rss": sampler.stop()}
+
+
+def main() -> None:
+    args = child_args()
+    if args.get("task") == "rebuild":
+        emit(rebuild(args))
+    else:
+        emit(profile(args) if args.get("profile") else asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

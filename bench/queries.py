@@ -1,0 +1,107 @@
+"""Child process: what auditors ask, timed against a ledger file the bench filled.
+
+Through the ledger's own ``registers.query`` (what ``GET /v1/registers/...`` runs, first
+page of 100 rows plus the total):
+
+- open complaints by channel (``status=open&channel=…``);
+- the consent state of one data subject (``consents?subject_id=…``, with the erasure join);
+- one subject's timeline (``timeline?subject_id=…``).
+
+And two reports as SQL on the same connection (what ``audit sql`` would ask of an export):
+
+- unresolved complaints past the deadline communicated, counted by channel;
+- a month's complaints return (by channel, kind and product: received, resolved, upheld).
+
+Each run asks each question ``repeat`` times with different parameters (fixed seed) after
+a warm-up; p50 and p99 are per run.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+from bench.common import child_args, emit, percentile
+from bench.events import CHANNELS
+from careledger.ledger.application.registers import query
+
+PAST_DEADLINE = """
+SELECT channel, count(*) AS complaints
+FROM complaints
+WHERE resolved_at IS NULL AND deadline_communicated < ?
+GROUP BY channel ORDER BY channel
+"""
+MONTHLY_RETURN = """
+SELECT channel, kind, product,
+       count(*) AS received,
+       count(resolved_at) AS resolved,
+       count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) AS upheld,
+       sum(redress_amount) AS redress
+FROM complaints
+WHERE received_at >= ? AND received_at < ?
+GROUP BY ALL ORDER BY ALL
+"""
+
+
+def main() -> None:
+    args = child_args()
+    con = duckdb.connect(args["db"], read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    rng = random.Random(int(args["seed"]))
+    subjects = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT subject_id FROM timeline ORDER BY subject_id LIMIT 5000"
+        ).fetchall()
+    ]
+    events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    months = ["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01"]
+
+    questions: dict[str, Callable[[], Any]] = {
+        "open complaints by channel": lambda: query(
+            con.cursor(), "complaints", {"status": "open", "channel": rng.choice(CHANNELS)}
+        ),
+        "consent state of a subject": lambda: query(
+            con.cursor(), "consents", {"subject_id": rng.choice(subjects)}
+        ),
+        "a subject's timeline": lambda: query(
+            con.cursor(), "timeline", {"subject_id": rng.choice(subjects)}
+        ),
+        "past deadline by channel (SQL)": lambda: (
+            con.cursor().execute(PAST_DEADLINE, [f"2025-0{rng.randrange(2, 5)}-15"]).fetchall()
+        ),
+        "a month's complaints return (SQL)": lambda: (
+            con.cursor()
+            .execute(MONTHLY_RETURN, [*(lambda i: (months[i], months[i + 1]))(rng.randrange(3))])
+            .fetchall()
+        ),
+    }
+    repeat, runs = int(args["repeat"]), int(args["runs"])
+    results: dict[str, dict[str, list[float]]] = {}
+    for name, ask in questions.items():
+        for _ in range(10):
+            ask()
+        per_run: dict[str, list[float]] = {"p50_ms": [], "p99_ms": [], "rows": []}
+        for _ in range(runs):
+            times = []
+            rows = 0
+            for _ in range(repeat):
+                started = time.perf_counter()
+                answer = ask()
+                times.append((time.perf_counter() - started) * 1000)
+                rows += len(answer["items"]) if isinstance(answer, dict) else len(answer)
+            times.sort()
+            per_run["p50_ms"].append(percentile(times, 50))
+            per_run["p99_ms"].append(percentile(times, 99))
+            per_run["rows"].append(rows / repeat)
+        results[name] = per_run
+    con.close()
+    emit({"events": events, "repeat": repeat, "questions": results})
+
+
+if __name__ == "__main__":
+    main()

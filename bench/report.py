@@ -1,0 +1,575 @@
+"""The machine, the targets of issue 6 judged against the figures, and the markdown."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from bench.common import cpu_model
+
+LEDGER_TARGET = 50_000
+INTAKE_TARGET = 5_000
+INTAKE_P99_MS = 25.0
+REBUILD_1M_S = 20.0
+QUERY_P99_MS = 50.0
+RSS_MIB = 400.0
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict[str, Any]:
+    from careledger.stack.nats_server import nats_server_binary
+
+    try:
+        nats_server = subprocess.run(
+            [nats_server_binary(), "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        nats_server = f"unknown ({exc})"
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "memory_mib": mem,
+        "kernel": platform.release(),
+        "versions": {
+            "python": platform.python_version(),
+            "nats-server": nats_server.removeprefix("nats-server: "),
+            "duckdb": _version("duckdb"),
+            "nats-py": _version("nats-py"),
+            "pyarrow": _version("pyarrow"),
+            "msgspec": _version("msgspec"),
+            "eventsourcing": _version("eventsourcing"),
+            "pyinstrument": _version("pyinstrument"),
+        },
+    }
+
+
+def profile_tree(text: str, lines: int = 48) -> str:
+    """The part of pyinstrument's text output under the ledger's own loop."""
+    rows = text.splitlines()
+    start = next((i for i, r in enumerate(rows) if "run  bench/ledger.py" in r), 0)
+    return "\n".join(rows[start : start + lines])
+
+
+# --- targets --------------------------------------------------------------------------
+
+
+def _median(d: dict[str, Any] | None, key: str = "median") -> float | None:
+    return None if not d else d.get(key)
+
+
+def _phase_split(ledger: dict[str, Any]) -> tuple[list[tuple[str, float, float]], float]:
+    """(phase, seconds, share of the loop) for the main phases, the loop's total."""
+    phases = ledger["phases_s"]
+    total = phases.get("step (total)") or 1e-9
+    main = [
+        "fetch (nats-py, await)",
+        "ingest (decode, checks, hash)",
+        "commit (total, DuckDB)",
+        "dead letters",
+    ]
+    out = [(name, phases.get(name, 0.0), phases.get(name, 0.0) / total) for name in main]
+    accounted = sum(s for _, s, _ in out)
+    out.append(
+        ("other (Msg → LogMessage, ack, bookkeeping)", total - accounted, 1 - accounted / total)
+    )
+    return out, total
+
+
+def _projection_split(ledger: dict[str, Any]) -> list[tuple[str, float]]:
+    phases = ledger["phases_s"]
+    parts = [(k.removeprefix("commit: "), v) for k, v in phases.items() if k.startswith("commit: ")]
+    commit = phases.get("commit (total, DuckDB)", 0.0)
+    parts.append(("transaction, position, rest", commit - sum(v for _, v in parts)))
+    return sorted(parts, key=lambda kv: kv[1], reverse=True)
+
+
+def _cpu_bound(results: dict[str, Any], size: str, cpu: float, led: dict[str, Any]) -> str:
+    others = results.get("load", {}).get(f"ledger {size}", {}).get("others_cores")
+    nats = _median(led.get("nats_cpu_share")) or 0.0
+    if cpu >= 0.85:
+        return (
+            f"CPU: the ledger's own Python, one batch after the other, kept the process at "
+            f"{cpu:.0%} of a core (nats-server {nats:.0%})."
+        )
+    return (
+        f"the ledger process used {cpu:.0%} of a core (nats-server {nats:.0%}); the rest "
+        f"of the wall time it waited for nats-server's deliveries and for a free core "
+        f"(other processes used {others} cores on average meanwhile), so on a quiet "
+        f"machine the same loop runs up to {1 / max(cpu, 1e-9):.1f}x faster before its "
+        f"Python saturates a core."
+    )
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    ceilings = results.get("ceilings", {})
+    ledgers = results.get("ledger", {})
+    if ledgers:
+        size = max(ledgers, key=int)
+        led = ledgers[size]
+        rate = led["per_s"]["median"]
+        fetch = _median(led.get("fetch_ceiling")) or 0.0
+        raw = _median(led.get("raw_ceiling")) or 0.0
+        split, total = _phase_split(led)
+        events = int(size)
+        batches = max(1, events // led["batch"])
+        top = ", ".join(f"{name} {share:.0%}" for name, _, share in split if share > 0.02)
+        proj = ", ".join(f"{n} {s / total:.0%}" for n, s in _projection_split(led)[:4])
+        fetch_s = next(sec for n, sec, _ in split if n.startswith("fetch"))
+        cap = events / fetch_s if fetch_s else float("inf")
+        cpu = _median(led.get("cpu_share")) or 0.0
+        out.append(
+            {
+                "target": f"Ledger ≥ {LEDGER_TARGET:,} events/s with every projection",
+                "met": rate >= LEDGER_TARGET,
+                "figure": f"{rate:,.0f} events/s at {events:,} events "
+                f"({_median(led['ratio_to_fetch']):.2f}x the nats-py fetch ceiling measured "
+                f"beside it, median {fetch:,.0f}/s; "
+                f"{_median(led['ratio_to_raw']):.2f}x the raw-pull ceiling, {raw:,.0f}/s)",
+                "bound": f"{_cpu_bound(results, size, cpu, led)} One loop takes "
+                f"{total / batches * 1000:.0f} ms per {led['batch']}-event batch: {top}. "
+                f"Inside the commit: {proj}. The fetch phase alone would cap the loop at "
+                f"{cap:,.0f}/s even with a free commit; 50k/s needs all of fetch + ingest + "
+                f"commit under 20 ms per 1000 events.",
+            }
+        )
+    intake = results.get("intake", {}).get("always", {})
+    if intake:
+        pub = ceilings.get("publish_awaited", {}).get("median") or 0
+        pipe = ceilings.get("publish_pipelined", {}).get("median") or 0
+        parts = []
+        met = True
+        commands = {t: r for t, r in intake.items() if t != "healthz"}
+        for transport, r in commands.items():
+            rate, p99 = r["per_s"]["median"], r["p99_ms"]["median"]
+            met = met and rate >= INTAKE_TARGET and p99 < INTAKE_P99_MS
+            parts.append(f"{transport} {rate:,.0f} cmds/s, p99 {p99:.1f} ms")
+        shares = "; ".join(
+            f"{t}: intake {r['intake_cpu_share']['median']:.0%} of a core "
+            f"(≈{1000 * r['intake_cpu_share']['median'] / max(r['per_s']['median'], 1e-9):.1f} "
+            f"ms CPU per command), nats-server {r['nats_cpu_share']['median']:.0%}, "
+            f"driver {r['driver_cpu_share']['median']:.0%}"
+            for t, r in commands.items()
+        )
+        ping = intake.get("healthz")
+        stack = (
+            f" The HTTP stack alone (GET /healthz) answers {ping['per_s']['median']:,.0f} req/s."
+            if ping
+            else ""
+        )
+        default = results.get("intake", {}).get("default", {})
+        dflt = ", ".join(
+            f"{t} {r['per_s']['median']:,.0f} cmds/s p99 {r['p99_ms']['median']:.1f} ms"
+            for t, r in default.items()
+            if t != "healthz"
+        )
+        busiest = max(r["intake_cpu_share"]["median"] for r in commands.values())
+        if busiest >= 0.8:
+            lead = "intake's own CPU (its Python per command) saturates a core"
+        else:
+            lead = (
+                f"waiting, not intake's CPU (at most {busiest:.0%} of a core): each command "
+                "waits on several round trips to nats-server (a direct get per aggregate, a "
+                "vault put when it carries personal data, the publish and its fsync), and the "
+                "processes share 2 cores"
+            )
+        out.append(
+            {
+                "target": f"Intake ≥ {INTAKE_TARGET:,} commands/s, p99 < {INTAKE_P99_MS:.0f} ms",
+                "met": met,
+                "figure": "; ".join(parts)
+                + f" (concurrency {next(iter(commands.values()))['concurrency']})",
+                "bound": f"{lead}. CPU over the runs: {shares}.{stack} JetStream with "
+                f"sync_interval always takes {pub:,.0f} publishes/s awaiting each ack and "
+                f"{pipe:,.0f}/s pipelined here (an fsync per message), which caps intake below "
+                f"{INTAKE_TARGET:,}/s whatever intake does. With sync 2m: {dflt}.{_nats_note()}",
+            }
+        )
+    rebuild = results.get("rebuild")
+    if rebuild:
+        seconds, events = rebuild["seconds"]["median"], rebuild["events"]
+        per_million = seconds * 1_000_000 / events
+        measured = events >= 1_000_000
+        out.append(
+            {
+                "target": f"Rebuild 1M events ≤ {REBUILD_1M_S:.0f} s",
+                "met": per_million <= REBUILD_1M_S,
+                "status": ("met" if per_million <= REBUILD_1M_S else "missed")
+                + ("" if measured else " (extrapolated from the measured run)"),
+                "figure": f"{seconds:.1f} s for {events:,} events"
+                + (
+                    ""
+                    if measured
+                    else f" (≈{per_million:.0f} s per 1M, linear; --full measures it)"
+                ),
+                "bound": f"{rebuild['per_s']['median']:,.0f} events/s: decode every payload "
+                "again and fold each projection in Python (the same apply as the live ledger) "
+                "in 50k-event chunks, one thread.",
+            }
+        )
+    queries = results.get("queries")
+    if queries:
+        worst_name, worst = max(
+            ((n, q["p99_ms"]["median"]) for n, q in queries["questions"].items()),
+            key=lambda kv: kv[1],
+        )
+        out.append(
+            {
+                "target": f"Query p99 < {QUERY_P99_MS:.0f} ms at 10M events",
+                "met": worst < QUERY_P99_MS,
+                "status": ("met" if worst < QUERY_P99_MS else "missed")
+                + f" at {queries['events']:,} events; not measured at 10M",
+                "figure": f"worst p99 {worst:.1f} ms ({worst_name}) at {queries['events']:,} "
+                "events; 10M is out of reach of a default run (≈35 min of ingest alone)",
+                "bound": "scans: a filter on subject_id, channel or status reads its whole "
+                "register (DuckDB prunes by zone maps; the PRIMARY KEYs do not serve these "
+                "filters) and each answer also counts the total; the cost grows with the "
+                "table, so 10M events (50x) will cost far more unless sorted or indexed.",
+            }
+        )
+    if ledgers:
+        size = max(ledgers, key=int)
+        rss = ledgers[size]["rss"]
+        by = rss.get("by_progress_mib", {})
+        growth = (by.get("100%", 0) - by.get("25%", 0)) if by else 0.0
+        peak = ledgers[size]["rss_peak_mib"]["max"]
+        out.append(
+            {
+                "target": f"Ledger RSS < {RSS_MIB:.0f} MB and flat as the log grows",
+                "met": peak < RSS_MIB and growth < 0.2 * peak,
+                "figure": f"peak {peak:.0f} MiB at {int(size):,} events; "
+                + ", ".join(f"{k}: {v:.0f}" for k, v in by.items())
+                + f" MiB by progress (+{growth:.0f} MiB from 25% to 100%)",
+                "bound": "DuckDB's buffer pool and the Arrow/Python rows of one batch; growth "
+                "that tracks the table size is DuckDB keeping pages of the growing tables "
+                "(and their ART indexes: PRIMARY KEY/UNIQUE) in memory.",
+            }
+        )
+    return out
+
+
+def _nats_note() -> str:
+    """Whether intake's NATS subscribers still handle one request at a time per subject."""
+    try:
+        import careledger.intake.entrypoints.nats as entry
+
+        source = Path(entry.__file__).read_text()
+    except (ImportError, OSError):
+        return ""
+    if "max_workers" in source:
+        return ""
+    return (
+        " Over NATS, intake's FastStream subscribers take one request at a time per "
+        "command subject (max_workers defaults to 1), so requests queue behind each other."
+    )
+
+
+# --- markdown -------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if unit == "x":
+        return f"{value:.2f}"
+    if unit in {"ms", "s"}:
+        return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def _row(label: str, s: dict[str, Any] | None, unit: str, note: str = "") -> str:
+    if not s:
+        return f"| {label} | - | - | - | {unit} | {note} |"
+    return (
+        f"| {label} | {_fmt(s['median'], unit)} | {_fmt(s['min'], unit)} | "
+        f"{_fmt(s['max'], unit)} | {unit} | {note} |"
+    )
+
+
+def markdown(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    v = meta["versions"]
+    runs = meta["args"]["runs"]
+    others = max((s.get("others_cores", 0) for s in results.get("load", {}).values()), default=0)
+    ev = results.get("events", {})
+    lines = [
+        f"## {meta['date'][:16].replace('T', ' ')} UTC — `make bench"
+        + (" ARGS=--full`" if meta["mode"] == "full" else "`")
+        + f" ({meta['wall_seconds'] / 60:.1f} min)",
+        "",
+        f"Machine: {meta['cores']} cores, {meta['cpu_model']}, {meta['memory_mib'] // 1024} GiB, "
+        f"Linux {meta['kernel']}. Python {v['python']}, nats-server {v['nats-server']}, "
+        f"duckdb {v['duckdb']}, nats-py {v['nats-py']}, pyarrow {v['pyarrow']}, "
+        f"msgspec {v['msgspec']}, eventsourcing {v['eventsourcing']}.",
+        "",
+        f"Events: {ev.get('events', 0):,} (seed {meta['seed']}), mean {ev.get('mean_bytes')} "
+        "bytes, mix: "
+        + ", ".join(f"{k} {p}%" for k, p in ev.get("mix_percent", {}).items())
+        + f". Each figure: median, min, max of {runs} runs (fresh process each). Other "
+        f"processes on the machine used up to {others:.2f} cores during a section "
+        "(see `load` in latest.json); figures taken while they did are lower than the ceiling.",
+        "",
+        "| figure | median | min | max | unit | note |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    c = results.get("ceilings", {})
+    lines += [
+        _row(
+            "ceiling: JetStream publish, awaiting each ack",
+            c.get("publish_awaited"),
+            "msgs/s",
+            "sync_interval always, real payloads, Nats-Msg-Id",
+        ),
+        _row(
+            "ceiling: JetStream publish, pipelined",
+            c.get("publish_pipelined"),
+            "msgs/s",
+            "1000 `js.publish` in flight (asyncio.gather), sync always",
+        ),
+        _row(
+            "ceiling: pull-consume, nats-py `fetch(1000)`, ack-all",
+            c.get("consume"),
+            "msgs/s",
+            f"{c.get('consume', {}).get('count', 0):,} msgs, one run before each ledger run",
+        ),
+        _row(
+            "ceiling: pull-consume, raw pull request + callback",
+            c.get("consume_raw"),
+            "msgs/s",
+            "same consumer, no per-message task/wait_for",
+        ),
+        _row(
+            "ceiling: DuckDB Arrow insert, 1000-row transactions",
+            c.get("duckdb_batched"),
+            "rows/s",
+            "ledger `events` schema (PK + UNIQUE), checkpoint 1GB",
+        ),
+        _row(
+            "ceiling: DuckDB Arrow insert, one transaction",
+            c.get("duckdb_single"),
+            "rows/s",
+            "same rows",
+        ),
+    ]
+    for size, led in sorted(results.get("ledger", {}).items(), key=lambda kv: int(kv[0])):
+        lines.append(
+            _row(
+                f"ledger: {int(size):,} events, every projection, committed + acked",
+                led["per_s"],
+                "events/s",
+                f"batch {led['batch']}; ledger process at "
+                f"{_median(led.get('cpu_share')) or 0:.0%} of a core",
+            )
+        )
+        lines.append(
+            _row(
+                "ledger / nats-py fetch ceiling (paired runs)",
+                led.get("ratio_to_fetch"),
+                "x",
+                f"fetch ceiling beside it: {_median(led.get('fetch_ceiling')) or 0:,.0f}/s",
+            )
+        )
+        lines.append(
+            _row(
+                f"ledger: peak RSS over the {int(size):,}-event run",
+                led["rss_peak_mib"],
+                "MiB",
+                "by progress: "
+                + ", ".join(
+                    f"{k} {val:.0f}" for k, val in led["rss"].get("by_progress_mib", {}).items()
+                ),
+            )
+        )
+    rb = results.get("rebuild")
+    if rb:
+        lines.append(
+            _row(
+                f"rebuild every projection from {rb['events']:,} events",
+                rb["seconds"],
+                "s",
+                f"{rb['per_s']['median']:,.0f} events/s",
+            )
+        )
+    q = results.get("queries")
+    if q:
+        for name, qq in q["questions"].items():
+            lines.append(
+                _row(
+                    f"query p50: {name}",
+                    qq["p50_ms"],
+                    "ms",
+                    f"at {q['events']:,} events, {qq['rows']:.0f} rows/answer",
+                )
+            )
+            lines.append(
+                _row(f"query p99: {name}", qq["p99_ms"], "ms", f"{q['repeat']} asks per run")
+            )
+    for label, sync in (("always", "sync always"), ("default", "sync 2m (default)")):
+        for transport, r in results.get("intake", {}).get(label, {}).items():
+            if transport == "healthz":
+                lines.append(
+                    _row(
+                        "ceiling: intake's HTTP stack, GET /healthz",
+                        r["per_s"],
+                        "req/s",
+                        f"uvicorn + Litestar + the load driver, concurrency {r['concurrency']}, "
+                        f"p99 {r['p99_ms']['median']:.1f} ms",
+                    )
+                )
+                continue
+            note = f"{sync}, concurrency {r['concurrency']}, {r['seconds_per_run']:.0f} s/run"
+            bad = {k: n for k, n in r["statuses"].items() if k != "201"}
+            if bad:
+                note += f", non-201: {bad}"
+            lines += [
+                _row(f"intake {transport}: accepted commands", r["per_s"], "cmds/s", note),
+                _row(f"intake {transport}: p50", r["p50_ms"], "ms", sync),
+                _row(f"intake {transport}: p95", r["p95_ms"], "ms", sync),
+                _row(f"intake {transport}: p99", r["p99_ms"], "ms", sync),
+            ]
+    d = results.get("sync_default_publish", {})
+    lines += [
+        _row(
+            "JetStream publish awaiting each ack, sync 2m",
+            d.get("publish_awaited"),
+            "msgs/s",
+            "vs. the sync-always ceiling above",
+        ),
+        _row("JetStream publish pipelined, sync 2m", d.get("publish_pipelined"), "msgs/s", ""),
+    ]
+    peer = results.get("peer", {})
+    if "skipped" in peer:
+        lines.append(f"| peer: eventsourcing | - | - | - | | skipped: {peer['skipped']} |")
+    else:
+        if peer.get("batched"):
+            lines.append(
+                _row(
+                    "peer: eventsourcing + SQLite, save per 1000 events",
+                    peer["batched"],
+                    "events/s",
+                    f"{peer['batched']['events']:,} events, same payloads",
+                )
+            )
+        if peer.get("per_event"):
+            lines.append(
+                _row(
+                    "peer: eventsourcing + SQLite, save per event",
+                    peer["per_event"],
+                    "events/s",
+                    f"{peer['per_event']['events']:,} events (a transaction each)",
+                )
+            )
+    lines += ["", *where_the_time_goes(results), "", "### Targets (issue 6)", ""]
+    for t in results.get("targets", []):
+        lines.append(
+            f"- **{t['target']}** — {t.get('status') or ('met' if t['met'] else 'missed')}: "
+            f"{t['figure']}. "
+            f"Bound: {t['bound']}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def where_the_time_goes(results: dict[str, Any]) -> list[str]:
+    ledgers = results.get("ledger", {})
+    if not ledgers:
+        return []
+    size = max(ledgers, key=int)
+    led = ledgers[size]
+    split, total = _phase_split(led)
+    batches = max(1, int(size) // led["batch"])
+    lines = [
+        f"### Where the time goes (ledger, {int(size):,} events, median of the timed runs)",
+        "",
+        "The runner's loop is serial: fetch a batch, decode and hash it (in a thread), "
+        "commit it to DuckDB (in a thread), ack. Phase times are measured around the real "
+        "calls in the timed runs:",
+        "",
+        "| phase | seconds | share | per batch |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, seconds, share in split:
+        lines.append(
+            f"| {name} | {seconds:.2f} | {share:.0%} | {seconds / batches * 1000:.1f} ms |"
+        )
+    lines.append(f"| **loop total** | {total:.2f} | 100% | {total / batches * 1000:.1f} ms |")
+    for name, seconds in _projection_split(led):
+        lines.append(
+            f"| ↳ commit: {name} | {seconds:.2f} | {seconds / total:.0%} | "
+            f"{seconds / batches * 1000:.1f} ms |"
+        )
+    prof = results.get("profile")
+    if prof:
+        top = prof["profile_top"]
+        lines += [
+            "",
+            f"pyinstrument over a separate run of {prof['events']:,} events "
+            f"({top['duration_s']:.1f} s profiled, {prof['per_s']:,.0f} events/s under the "
+            "profiler; `asyncio.to_thread` run inline so the thread work is sampled). "
+            f"Full text: `{prof['profile']}`. Top functions by self time:",
+            "",
+            "| function | self s | share |",
+            "| --- | ---: | ---: |",
+        ]
+        for entry in top["self"][:15]:
+            lines.append(
+                f"| `{entry['function']}` | {entry['seconds']:.2f} | {entry['percent']}% |"
+            )
+        lines += ["", "The ledger's own loop in the profile (inclusive seconds):", "", "```"]
+        lines += [prof["tree"], "```"]
+    return lines
+
+
+INTRO = """# Performance
+
+Written by `make bench` (`bench/`, see `bench/run.py`): every section below is one run,
+appended, newest last. Figures are ratios to this machine's own ceilings measured in the
+same run — plain nats-py and DuckDB doing the least work the ledger and intake could do —
+never timed assertions in tests. Raw numbers, per-run values, RSS samples, per-section
+load from other processes and the profile's top entries are in
+`bench/results/latest.json`; the full pyinstrument text in `bench/results/ledger-profile.txt`.
+
+How it measures:
+
+- nats-server processes from `careledger.stack.nats_server.NatsServer` in a temp dir, on
+  free ports, `sync_interval: always` (production's setting); `2m` (nats-server's default;
+  the config does not accept the word "default") for the comparison. The event stream is
+  filled with sync 2m for speed and the server restarted with `always` before measuring.
+- Events from `bench/events.py`: `careledger.contracts` structs encoded as intake encodes
+  them, stories interleaved (contacts, consents, complaints with acknowledgements,
+  escalations, resolutions, withdrawals), fixed seed. The issue's "~400 bytes" is the
+  envelope alone; with the fields intake fills, events average ~640 bytes.
+- Ledger: the real `LedgerStore`/`LedgerConsumer`/`DeadLetters`/`LedgerRunner` in a child
+  process, stepped until the position reaches the stream's last sequence and the server
+  reports nothing pending; each run a fresh DuckDB file and durable, and each run right
+  after a run of each consume ceiling, so that its ratio compares like with like.
+- The machine is shared (other sessions run test suites on the same 2 cores): every
+  section records how many cores other processes used meanwhile (`load` in latest.json);
+  where that is high, every figure is low, ceilings included.
+- Intake: `python -m careledger.intake.entrypoints.cli` as a subprocess, the load driver
+  (`bench/intake.py`) as another: customer stories whose commands each read the aggregates
+  they touch before deciding, over HTTP (a minimal keep-alive HTTP/1.1 client, one
+  connection per worker: httpx spent 1-4 ms of CPU per request here and became the bound;
+  `"client": "httpx"` still selects it) and over NATS request/reply (nats-py).
+"""
+
+
+def append_markdown(results: dict[str, Any], path: Path) -> None:
+    existing = path.read_text() if path.exists() else INTRO
+    path.write_text(existing.rstrip("\n") + "\n\n" + markdown(results))

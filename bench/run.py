@@ -1,0 +1,420 @@
+"""``make bench``: every figure of issue 6 in one run, against this machine's own ceilings.
+
+    python -m bench.run            # 200k events; fits in about ten minutes on 2 cores
+    python -m bench.run --full     # 1M events for the ledger, rebuild and queries
+
+Writes ``bench/results/latest.json`` (and the profile beside it) and appends the tables to
+``docs/performance.md``. Every nats-server and intake process is started here, in a
+temporary directory, and stopped by PID; the directory is removed at the end
+(``--keep`` keeps it, with the logs and the pyinstrument profile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.common import ROOT, LoadMeter, child, cpu_seconds, summary
+from bench.events import generate
+from bench.intake import IntakeProcess
+from bench.stack import ALWAYS, DEFAULT_SYNC, prefill, provision, start_server
+from careledger.stack.nats_server import NatsServer
+
+SEED = 20261123
+RESULTS = ROOT / "bench" / "results"
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.logfile = work / "children.log"
+        self.results: dict[str, Any] = {"load": {}}
+        self.runs = args.runs
+
+    def child(self, module: str, **kwargs: Any) -> dict[str, Any]:
+        return child(module, kwargs, log=self.logfile)
+
+    def section(self, name: str) -> LoadMeter:
+        log(name)
+        return LoadMeter().start()
+
+    def end(self, name: str, meter: LoadMeter) -> None:
+        self.results["load"][name] = meter.stop()
+        load = self.results["load"][name]
+        log(f"  done in {load['seconds']:.0f}s (other processes: {load.get('others_cores')} cores)")
+
+    # --- sections ----------------------------------------------------------------------
+
+    def ceilings(self, server: NatsServer, last: int) -> None:
+        meter = self.section("ceilings: JetStream publish, DuckDB insert")
+        out: dict[str, Any] = {}
+        for mode, count in (
+            ("awaited", self.args.publish_awaited),
+            ("pipelined", self.args.publish_pipelined),
+        ):
+            runs = [
+                self.child(
+                    "bench.ceilings",
+                    task="publish",
+                    url=server.url,
+                    payloads=2000,
+                    seed=SEED,
+                    tag=f"always-{mode}-{i}",
+                    count=count,
+                    window=1000,
+                    mode=mode,
+                )
+                for i in range(self.runs)
+            ]
+            out[f"publish_{mode}"] = summary([r["per_s"] for r in runs]) | {"count": count}
+        duck = self.child(
+            "bench.ceilings",
+            task="duckdb",
+            count=last,
+            seed=SEED,
+            batch=1000,
+            runs=self.runs,
+            dir=str(self.work),
+        )
+        out["duckdb_batched"] = summary(duck["batched_per_s"]) | {"rows": last, "batch": 1000}
+        out["duckdb_single"] = summary(duck["single_per_s"]) | {"rows": last}
+        self.results.setdefault("ceilings", {}).update(out)
+        self.end("ceilings", meter)
+
+    def consume_ceiling(self, server: NatsServer, task: str, size: int, i: int) -> float:
+        result = self.child(
+            "bench.ceilings",
+            task=task,
+            url=server.url,
+            durable=f"ceiling-{task}-{size}-{i}",
+            batch=1000,
+            last=size,
+        )
+        return float(result["per_s"])
+
+    def ledger(self, server: NatsServer, sizes: list[int]) -> Path:
+        """Each ledger run is paired with a run of each consume ceiling just before it, so
+        that a ratio compares figures taken under the same conditions."""
+        kept: Path | None = None
+        self.results["ledger"] = {}
+        for size in sizes:
+            meter = self.section(
+                f"ledger: {size:,} events, {self.runs} runs, each after the consume ceilings"
+            )
+            runs = []
+            fetch, raw = [], []
+            for i in range(self.runs):
+                fetch.append(self.consume_ceiling(server, "consume", size, i))
+                raw.append(self.consume_ceiling(server, "consume_raw", size, i))
+                db = self.work / f"ledger-{size}-{i}.duckdb"
+                cpu_nats = cpu_seconds(server.pid or 0)
+                result = self.child(
+                    "bench.ledger", url=server.url, db=str(db), last=size, durable=f"l{size}x{i}"
+                )
+                result["nats_cpu_share"] = (cpu_seconds(server.pid or 0) - cpu_nats) / result[
+                    "seconds"
+                ]
+                if result["rejected"] or result["events"] != size:
+                    raise RuntimeError(f"ledger run applied {result['events']} of {size}: {result}")
+                runs.append(result)
+                log(
+                    f"  run {i + 1}: fetch ceiling {fetch[-1]:,.0f}/s, raw pull {raw[-1]:,.0f}/s, "
+                    f"ledger {result['per_s']:,.0f} events/s"
+                )
+                if size == sizes[-1] and kept is None:
+                    kept = db
+                else:
+                    db.unlink(missing_ok=True)
+            phases = {
+                name: statistics.median(r["phases_s"].get(name, 0.0) for r in runs)
+                for name in runs[0]["phases_s"]
+            }
+            self.results["ledger"][str(size)] = {
+                "events": size,
+                "per_s": summary([r["per_s"] for r in runs]),
+                "seconds": summary([r["seconds"] for r in runs]),
+                "fetch_ceiling": summary(fetch),
+                "raw_ceiling": summary(raw),
+                "ratio_to_fetch": summary(
+                    [r["per_s"] / f for r, f in zip(runs, fetch, strict=True)]
+                ),
+                "ratio_to_raw": summary([r["per_s"] / f for r, f in zip(runs, raw, strict=True)]),
+                "cpu_share": summary([r["cpu_s"] / r["seconds"] for r in runs]),
+                "nats_cpu_share": summary([r["nats_cpu_share"] for r in runs]),
+                "rss_peak_mib": summary([r["rss"]["peak_mib"] for r in runs]),
+                "rss": runs[0]["rss"],
+                "phases_s": phases,
+                "batch": runs[0]["batch"],
+                "ack_pending_after": max(r["ack_pending_after"] for r in runs),
+            }
+            ceilings = self.results.setdefault("ceilings", {})
+            ceilings["consume"] = summary(fetch) | {"count": size, "batch": 1000}
+            ceilings["consume_raw"] = summary(raw) | {"count": size, "batch": 1000}
+            self.end(f"ledger {size}", meter)
+        assert kept is not None
+        return kept
+
+    def profile(self, server: NatsServer, size: int) -> None:
+        meter = self.section(f"profile: the ledger under pyinstrument, {size:,} events")
+        out = self.work / "ledger-profile.txt"
+        result = self.child(
+            "bench.ledger",
+            url=server.url,
+            db=str(self.work / "ledger-profile.duckdb"),
+            last=size,
+            durable="profiled",
+            profile=str(out),
+        )
+        (self.work / "ledger-profile.duckdb").unlink(missing_ok=True)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, RESULTS / "ledger-profile.txt")
+        result["profile"] = "bench/results/ledger-profile.txt"
+        result["tree"] = report.profile_tree(out.read_text())
+        self.results["profile"] = result
+        self.end("profile", meter)
+
+    def rebuild(self, db: Path, size: int) -> None:
+        meter = self.section(f"rebuild: every projection from {size:,} events")
+        runs = []
+        for i in range(self.runs):
+            copy = self.work / f"rebuild-{i}.duckdb"
+            shutil.copy(db, copy)
+            runs.append(self.child("bench.ledger", task="rebuild", db=str(copy)))
+            copy.unlink()
+            log(f"  run {i + 1}: {runs[-1]['seconds']:.1f}s")
+        self.results["rebuild"] = {
+            "events": size,
+            "seconds": summary([r["seconds"] for r in runs]),
+            "per_s": summary([r["per_s"] for r in runs]),
+            "rss_peak_mib": summary([r["rss"]["peak_mib"] for r in runs]),
+        }
+        self.end("rebuild", meter)
+
+    def queries(self, db: Path, size: int) -> None:
+        meter = self.section(f"queries at {size:,} events")
+        result = self.child(
+            "bench.queries", db=str(db), seed=SEED, repeat=self.args.query_repeat, runs=self.runs
+        )
+        self.results["queries"] = {
+            "events": result["events"],
+            "repeat": result["repeat"],
+            "questions": {
+                name: {
+                    "p50_ms": summary(q["p50_ms"]),
+                    "p99_ms": summary(q["p99_ms"]),
+                    "rows": statistics.mean(q["rows"]),
+                }
+                for name, q in result["questions"].items()
+            },
+        }
+        self.end("queries", meter)
+
+    def intake(self, server: NatsServer, label: str, transports: tuple[str, ...]) -> None:
+        meter = self.section(f"intake ({label}): {', '.join(transports)}, {self.runs} runs each")
+        service = IntakeProcess(server.url, self.work / f"intake-{label}.log").start()
+        out: dict[str, Any] = {}
+        try:
+            for transport in transports:
+                runs = []
+                for i in range(self.runs):
+                    cpu_intake, cpu_nats = service.cpu_seconds(), cpu_seconds(server.pid or 0)
+                    started = time.perf_counter()
+                    result = self.child(
+                        "bench.intake",
+                        transport="nats" if transport == "nats" else "http",
+                        ping=transport == "healthz",
+                        url=server.url if transport == "nats" else service.url,
+                        concurrency=self.args.intake_concurrency,
+                        warmup=1.0,
+                        duration=self.args.intake_seconds,
+                        seed=SEED,
+                        tag=f"{label}-{transport}-{i}",
+                    )
+                    wall = time.perf_counter() - started
+                    result["intake_cpu_share"] = (service.cpu_seconds() - cpu_intake) / wall
+                    result["nats_cpu_share"] = (cpu_seconds(server.pid or 0) - cpu_nats) / wall
+                    runs.append(result)
+                    log(
+                        f"  {transport} run {i + 1}: {result['per_s']:,.0f}/s, "
+                        f"p99 {result['p99_ms']:.1f} ms"
+                    )
+                statuses: dict[str, int] = {}
+                for r in runs:
+                    for k, v in r["statuses"].items():
+                        statuses[k] = statuses.get(k, 0) + v
+                out[transport] = {
+                    "per_s": summary([r["per_s"] for r in runs]),
+                    "p50_ms": summary([r["p50_ms"] for r in runs]),
+                    "p95_ms": summary([r["p95_ms"] for r in runs]),
+                    "p99_ms": summary([r["p99_ms"] for r in runs]),
+                    "statuses": statuses,
+                    "concurrency": runs[0]["concurrency"],
+                    "seconds_per_run": runs[0]["duration_s"],
+                    "intake_cpu_share": summary([r["intake_cpu_share"] for r in runs]),
+                    "nats_cpu_share": summary([r["nats_cpu_share"] for r in runs]),
+                    "driver_cpu_share": summary([r["driver_cpu_share"] for r in runs]),
+                    "commands": runs[0]["commands"],
+                }
+        finally:
+            service.stop()
+        self.results.setdefault("intake", {})[label] = out
+        self.end(f"intake {label}", meter)
+
+    def publish_default_sync(self, server: NatsServer) -> None:
+        meter = self.section("JetStream publish with sync_interval 2m (nats-server's default)")
+        out: dict[str, Any] = {}
+        for mode, count in (
+            ("awaited", self.args.publish_awaited),
+            ("pipelined", self.args.publish_pipelined),
+        ):
+            runs = [
+                self.child(
+                    "bench.ceilings",
+                    task="publish",
+                    url=server.url,
+                    payloads=2000,
+                    seed=SEED,
+                    tag=f"default-{mode}-{i}",
+                    count=count,
+                    window=1000,
+                    mode=mode,
+                )
+                for i in range(self.runs)
+            ]
+            out[f"publish_{mode}"] = summary([r["per_s"] for r in runs]) | {"count": count}
+        self.results["sync_default_publish"] = out
+        self.end("publish 2m", meter)
+
+    def peer(self, size: int) -> None:
+        meter = self.section("peer: eventsourcing (SQLite)")
+        out: dict[str, Any] = {}
+        for mode, count in (("batched", size), ("per_event", self.args.peer_per_event)):
+            runs = [
+                self.child(
+                    "bench.peer", count=count, seed=SEED, mode=mode, batch=1000, dir=str(self.work)
+                )
+                for _ in range(self.runs)
+            ]
+            if "skipped" in runs[0]:
+                out = {"skipped": runs[0]["skipped"]}
+                break
+            out[mode] = summary([r["per_s"] for r in runs]) | {"events": count}
+            out["version"] = runs[0]["version"]
+            log(f"  {mode}: {out[mode]['median']:,.0f} events/s")
+        self.results["peer"] = out
+        self.end("peer", meter)
+
+
+def wait_for_quiet(limit: float) -> dict[str, Any]:
+    """Give other processes on the machine up to ``limit`` seconds to calm down."""
+    started = time.monotonic()
+    meter = LoadMeter().start()
+    while True:
+        time.sleep(2)
+        seen = meter.stop()
+        if seen.get("others_cores", 0) < 0.3 or time.monotonic() - started > limit:
+            return seen | {"waited_s": round(time.monotonic() - started, 1)}
+        meter = LoadMeter().start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="1M events (about 30-40 min)")
+    parser.add_argument("--events", type=int, help="events in the stream (default 200k)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (at least 3)")
+    parser.add_argument("--intake-concurrency", type=int, default=16)
+    parser.add_argument("--intake-seconds", type=float, default=5.0)
+    parser.add_argument("--publish-awaited", type=int, default=2000)
+    parser.add_argument("--publish-pipelined", type=int, default=10_000)
+    parser.add_argument("--peer-per-event", type=int, default=3000)
+    parser.add_argument("--query-repeat", type=int, default=200)
+    parser.add_argument("--profile-events", type=int, default=50_000)
+    parser.add_argument("--quiet-wait", type=float, default=30.0)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/")
+    args = parser.parse_args(argv)
+    size = args.events or (1_000_000 if args.full else 200_000)
+    sizes = sorted({min(200_000, size), size})
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="careledger-bench-"))
+    bench = Bench(args, work)
+    results = bench.results
+    results["meta"] = report.machine() | {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "args": vars(args),
+        "seed": SEED,
+        "mode": "full" if size >= 1_000_000 else "default",
+        "quiet_before": wait_for_quiet(args.quiet_wait),
+    }
+    log(f"work directory {work}; {size:,} events; machine {results['meta']['cpu_model']}")
+    servers: list[NatsServer] = []
+    failed = True
+    try:
+        meter = bench.section(f"generating {size:,} events (seed {SEED})")
+        generated = generate(size, seed=SEED)
+        results["events"] = generated.summary()
+        bench.end("generate", meter)
+
+        meter = bench.section("pre-filling the event stream (sync 2m), then restart with always")
+        filling = start_server(work, "nats-events", DEFAULT_SYNC)
+        servers.append(filling)
+        asyncio.run(provision(filling.url))
+        results["prefill"] = asyncio.run(prefill(filling.url, generated.messages))
+        del generated
+        filling.stop()
+        events = start_server(work, "nats-events", ALWAYS, port=filling.port)
+        servers.append(events)
+        bench.end("prefill", meter)
+
+        bench.ceilings(events, size)
+        kept = bench.ledger(events, sizes)
+        bench.profile(events, min(args.profile_events, size))
+        bench.rebuild(kept, size)
+        bench.queries(kept, size)
+        bench.intake(events, "always", ("healthz", "http", "nats"))
+        events.stop()
+
+        default = start_server(work, "nats-default", DEFAULT_SYNC)
+        servers.append(default)
+        asyncio.run(provision(default.url))
+        bench.publish_default_sync(default)
+        bench.intake(default, "default", ("http", "nats"))
+        default.stop()
+
+        bench.peer(size)
+        failed = False
+    finally:
+        for server in servers:
+            server.stop()
+        results["meta"]["wall_seconds"] = time.perf_counter() - started
+        if failed:
+            log(f"failed: logs kept in {work}")
+        elif not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    results["targets"] = report.targets(results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(results, indent=2, default=str)
+    (RESULTS / "latest.json").write_text(text)
+    log(f"wrote {RESULTS / 'latest.json'}")
+    if not args.no_docs:
+        report.append_markdown(results, ROOT / "docs" / "performance.md")
+        log("appended to docs/performance.md")
+    log(f"bench took {results['meta']['wall_seconds'] / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
