@@ -59,8 +59,8 @@ class Bench:
 
     # --- sections ----------------------------------------------------------------------
 
-    def ceilings(self, server: NatsServer, last: int) -> None:
-        meter = self.section("ceilings: JetStream publish, DuckDB insert")
+    def publish_runs(self, server: NatsServer, sync: str) -> dict[str, Any]:
+        """JetStream publish awaited and pipelined, ``self.runs`` times each."""
         out: dict[str, Any] = {}
         for mode, count in (
             ("awaited", self.args.publish_awaited),
@@ -73,7 +73,7 @@ class Bench:
                     url=server.url,
                     payloads=2000,
                     seed=SEED,
-                    tag=f"always-{mode}-{i}",
+                    tag=f"{sync}-{mode}-{i}",
                     count=count,
                     window=1000,
                     mode=mode,
@@ -81,6 +81,12 @@ class Bench:
                 for i in range(self.runs)
             ]
             out[f"publish_{mode}"] = summary([r["per_s"] for r in runs]) | {"count": count}
+        return out
+
+    def ceilings(self, server: NatsServer, last: int) -> None:
+        meter = self.section("ceilings: JetStream publish, DuckDB insert")
+        out: dict[str, Any] = {}
+        out |= self.publish_runs(server, "always")
         duck = self.child(
             "bench.ceilings",
             task="duckdb",
@@ -277,25 +283,7 @@ class Bench:
     def publish_default_sync(self, server: NatsServer) -> None:
         meter = self.section("JetStream publish with sync_interval 2m (nats-server's default)")
         out: dict[str, Any] = {}
-        for mode, count in (
-            ("awaited", self.args.publish_awaited),
-            ("pipelined", self.args.publish_pipelined),
-        ):
-            runs = [
-                self.child(
-                    "bench.ceilings",
-                    task="publish",
-                    url=server.url,
-                    payloads=2000,
-                    seed=SEED,
-                    tag=f"default-{mode}-{i}",
-                    count=count,
-                    window=1000,
-                    mode=mode,
-                )
-                for i in range(self.runs)
-            ]
-            out[f"publish_{mode}"] = summary([r["per_s"] for r in runs]) | {"count": count}
+        out |= self.publish_runs(server, "default")
         self.results["sync_default_publish"] = out
         self.end("publish 2m", meter)
 
