@@ -1,7 +1,9 @@
 """Intake over NATS request/reply: the same commands, the same replies, the same errors."""
 
+import asyncio
 import json
 import uuid
+from typing import Any
 
 import msgspec
 import nats
@@ -94,3 +96,45 @@ async def test_an_unexpected_failure_still_answers_the_requester_with_a_500_erro
     assert [(e.field, e.rule) for e in reply.errors] == [("$", "internal_error")]
     assert "same Idempotency-Key" in reply.errors[0].message
     assert b"0192f1d2" not in msg.data  # the details stay in the log
+
+
+class SlowVault:
+    """Wraps the vault, holding each store a moment and counting how many overlap."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.in_flight, self.most = inner, 0, 0
+
+    async def store(self, *args: Any) -> Any:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.3)
+            return await self.inner.store(*args)
+        finally:
+            self.in_flight -= 1
+
+    async def erase(self, subject_id: str) -> int:
+        return int(await self.inner.erase(subject_id))
+
+
+async def test_requests_for_one_command_are_answered_concurrently(intake: RunningIntake) -> None:
+    service_intake = intake.service.intake()
+    slow = SlowVault(service_intake.vault)
+    service_intake.vault = slow
+    nc = await nats.connect(intake.server.url)
+    try:
+        replies = await asyncio.gather(
+            *(
+                nc.request(
+                    command_subject("open-contact"),
+                    json.dumps(dict(Story().commands())["open-contact"]).encode(),
+                    timeout=10,
+                    headers={IDEMPOTENCY_KEY: f"together-{uuid.uuid4()}"},
+                )
+                for _ in range(8)
+            )
+        )
+    finally:
+        await nc.close()
+    assert [r.headers[STATUS] for r in replies if r.headers] == ["201"] * 8
+    assert slow.most > 1

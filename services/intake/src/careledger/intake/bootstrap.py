@@ -47,7 +47,7 @@ class IntakeService:
             log_level=logging.DEBUG,  # per-message access logs only when debugging
         )
         self._intake: Intake | None = None
-        register_command_handlers(self.broker, self.intake)
+        register_command_handlers(self.broker, self.intake, settings.nats_workers)
 
     def intake(self) -> Intake:
         if self._intake is None:

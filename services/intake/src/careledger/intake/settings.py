@@ -20,6 +20,7 @@ class Settings:
     publish_timeout: float = 2.0
     max_body_bytes: int = 64 * 1024
     retry_after_seconds: int = 2
+    nats_workers: int = 16
     stream: StreamSettings = field(default_factory=StreamSettings)
 
     @classmethod
@@ -41,6 +42,7 @@ class Settings:
             publish_timeout=_number(env, "CARELEDGER_PUBLISH_TIMEOUT", float, 2.0),
             max_body_bytes=_number(env, "CARELEDGER_MAX_BODY_BYTES", int, 64 * 1024),
             retry_after_seconds=_number(env, "CARELEDGER_RETRY_AFTER", int, 2),
+            nats_workers=max(1, _number(env, "CARELEDGER_NATS_WORKERS", int, 16)),
             stream=stream,
         )
         return replace(settings, **overrides)

@@ -38,11 +38,16 @@ def command_handler(command_type: type[Command], intake: Callable[[], Intake]) -
     return handle
 
 
-def register_command_handlers(broker: NatsBroker, intake: Callable[[], Intake]) -> None:
+def register_command_handlers(
+    broker: NatsBroker, intake: Callable[[], Intake], workers: int = 16
+) -> None:
+    """One subscriber per command; each answers up to ``workers`` requests at a time (a
+    core subscriber otherwise handles one, so a slow vault stalls its whole command)."""
     for command_type in COMMAND_TYPES:
         broker.subscriber(
             command_subject(command_type),
             queue=QUEUE,
             title=f"intake.{command_type.name}",
             description=(command_type.__doc__ or "").strip(),
+            max_workers=workers,
         )(command_handler(command_type, intake))
