@@ -56,12 +56,24 @@ class Table:
 
 @dataclass(frozen=True)
 class RowProjection:
-    """A register kept as one table, maintained from the events it ``handles``."""
+    """A register kept as one table, maintained from the events it ``handles``.
+
+    By default ``keys_of`` names rows (full keys) and ``evolve`` sees every loaded row.
+    With ``scope`` (a prefix of the key, e.g. ``("complaint_id",)``) ``keys_of`` names
+    scopes instead: every row of each touched scope is loaded, and ``evolve`` sees the
+    rows of one scope at a time.
+    """
 
     table: Table
     handles: tuple[type, ...]
     keys_of: Callable[[Applied], Iterable[Key]]
     evolve: Callable[[Rows, Applied], None]
+    scope: tuple[str, ...] = ()
+
+    @property
+    def lookup(self) -> tuple[str, ...]:
+        """The columns ``keys_of`` names."""
+        return self.scope or self.table.key
 
     @property
     def name(self) -> str:
@@ -76,19 +88,31 @@ class RowProjection:
             return
         rows = self._load(con, {key for a in relevant for key in self.keys_of(a)})
         before = {key: _snapshot(row) for key, row in rows.items()}
-        for applied in relevant:
-            self.evolve(rows, applied)
+        if self.scope:
+            rows = self._evolve_by_scope(rows, relevant)
+        else:
+            for applied in relevant:
+                self.evolve(rows, applied)
         changed = {key: row for key, row in rows.items() if before.get(key) != row}
         if changed:
             self._save(con, [key for key in changed if key in before], list(changed.values()))
+
+    def _evolve_by_scope(self, rows: Rows, relevant: Sequence[Applied]) -> Rows:
+        groups: dict[Key, Rows] = {}
+        for key, row in rows.items():
+            groups.setdefault(key[: len(self.scope)], {})[key] = row
+        for applied in relevant:
+            for scope in self.keys_of(applied):
+                self.evolve(groups.setdefault(scope, {}), applied)
+        return {key: row for group in groups.values() for key, row in group.items()}
 
     def _load(self, con: duckdb.DuckDBPyConnection, keys: set[Key]) -> Rows:
         if not keys:
             return {}
         names = list(self.table.columns)
         cols = ", ".join(f"t.{c}" for c in names)
-        join = " AND ".join(f"t.{k} = k.{k}" for k in self.table.key)
-        with registered(con, "touched_keys", self._keys_arrow(keys)):
+        join = " AND ".join(f"t.{k} = k.{k}" for k in self.lookup)
+        with registered(con, "touched_keys", self._keys_arrow(keys, self.lookup)):
             result = con.execute(
                 f"SELECT {cols} FROM {self.table.name} t JOIN touched_keys k ON {join}"
             ).fetchall()
@@ -100,16 +124,16 @@ class RowProjection:
     def _save(self, con: duckdb.DuckDBPyConnection, replaced: list[Key], rows: list[Row]) -> None:
         if replaced:
             join = " AND ".join(f"{self.table.name}.{k} = r.{k}" for k in self.table.key)
-            with registered(con, "replaced_keys", self._keys_arrow(replaced)):
+            with registered(con, "replaced_keys", self._keys_arrow(replaced, self.table.key)):
                 con.execute(f"DELETE FROM {self.table.name} USING replaced_keys r WHERE {join}")
         fresh = pa.Table.from_pylist(rows, schema=self.table.arrow_schema())
         with registered(con, "fresh_rows", fresh):
             con.execute(f"INSERT INTO {self.table.name} SELECT * FROM fresh_rows")
 
-    def _keys_arrow(self, keys: Iterable[Key]) -> pa.Table:
-        schema = pa.schema([(k, ARROW_TYPES[self.table.columns[k]]) for k in self.table.key])
+    def _keys_arrow(self, keys: Iterable[Key], columns: tuple[str, ...]) -> pa.Table:
+        schema = pa.schema([(k, ARROW_TYPES[self.table.columns[k]]) for k in columns])
         return pa.Table.from_pylist(
-            [dict(zip(self.table.key, key, strict=True)) for key in keys], schema=schema
+            [dict(zip(columns, key, strict=True)) for key in keys], schema=schema
         )
 
 

@@ -61,11 +61,7 @@ the rows are loaded and folded per complaint: ``keys_of`` gives ``(complaint_id,
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-
-import duckdb
-import pyarrow as pa
+from dataclasses import replace
 
 from careledger.contracts.events import (
     ComplaintAcknowledged,
@@ -90,8 +86,6 @@ from careledger.ledger.projections._rows import (
     RowProjection,
     Rows,
     Table,
-    _snapshot,
-    registered,
 )
 
 TABLE = Table(
@@ -257,49 +251,7 @@ def _met_by(milestone: str) -> str | None:
     return "resolution" if base in RESOLUTIONS else None
 
 
-@dataclass(frozen=True)
-class PerComplaint(RowProjection):
-    """A projection whose ``keys_of`` names complaints: every row of each touched complaint
-    is loaded, and ``evolve`` sees the rows of one complaint at a time."""
-
-    def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
-        relevant = [a for a in batch if isinstance(a.event, self.handles)]
-        if not relevant:
-            return
-        rows = self._load(con, {key for a in relevant for key in self.keys_of(a)})
-        before = {key: _snapshot(row) for key, row in rows.items()}
-        groups: dict[Key, Rows] = {}
-        for key, row in rows.items():
-            groups.setdefault(key[:1], {})[key] = row
-        for applied in relevant:
-            for complaint in self.keys_of(applied):
-                self.evolve(groups.setdefault(complaint, {}), applied)
-        after = {key: row for group in groups.values() for key, row in group.items()}
-        changed = {key: row for key, row in after.items() if before.get(key) != row}
-        if changed:
-            self._save(con, [key for key in changed if key in before], list(changed.values()))
-
-    def _load(self, con: duckdb.DuckDBPyConnection, keys: set[Key]) -> Rows:
-        if not keys:
-            return {}
-        names = list(self.table.columns)
-        cols = ", ".join(f"t.{c}" for c in names)
-        touched = pa.Table.from_pylist(
-            [{"complaint_id": key[0]} for key in keys],
-            schema=pa.schema([("complaint_id", pa.string())]),
-        )
-        with registered(con, "touched_complaints", touched):
-            result = con.execute(
-                f"SELECT {cols} FROM {self.table.name} t "
-                "JOIN touched_complaints k ON t.complaint_id = k.complaint_id"
-            ).fetchall()
-        return {
-            self.table.key_of(row): row
-            for row in (dict(zip(names, r, strict=True)) for r in result)
-        }
-
-
-PROJECTION = PerComplaint(TABLE, HANDLES, keys_of, evolve)
+PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve, scope=("complaint_id",))
 
 
 def with_status(
