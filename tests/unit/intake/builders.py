@@ -112,7 +112,7 @@ def file_complaint(**overrides: Any) -> FileComplaint:
             channel="phone",
             jurisdiction="ES-MD",
             sector="telecom",
-            regimes=["es-ley-10-2025"],
+            regimes=["es.ley_10_2025"],
         )
         | overrides
     )

@@ -55,7 +55,7 @@ def test_a_complaint_on_an_opened_contact_is_filed_with_its_tracking_code() -> N
             channel="phone",
             jurisdiction="ES-MD",
             sector="telecom",
-            regimes=["es-ley-10-2025"],
+            regimes=["es.ley_10_2025"],
         )
     ]
 

@@ -452,3 +452,21 @@ def test_a_body_rule_without_months_must_say_why(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError, match="say why in 'note'"):
         load_body_rules(path)
     assert {(r.jurisdiction, r.to_level) for r in load_body_rules()} >= {("GB", "ombudsman")}
+
+
+def test_a_data_subject_request_is_owed_the_gdpr_answer_by_its_kind(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(
+        complaint_filed(RECEIVED, jurisdiction="ES-MD", kind="data_subject_request", regimes=[])
+    )
+    rows = deadlines(ledger)
+    # GDPR Art. 12(3): within one month of receipt, the same date next month: received
+    # Mon 23 Mar 2026 -> Thu 23 Apr 2026, a working day in Madrid. The extension (two
+    # further months, so three from receipt: Tue 23 Jun 2026) must be told within the
+    # first month (23 Apr). Applied by kind alone, without being named; the complaint
+    # regimes (Ley 7/2017, Ley 10/2025, ISO 10002) are not owed to a data-subject request.
+    assert {key: row["due_date"] for key, row in rows.items()} == {
+        ("eu.gdpr.art12", "final_response"): dt.date(2026, 4, 23),
+        ("eu.gdpr.art12", "final_response_extension_notice"): dt.date(2026, 4, 23),
+        ("eu.gdpr.art12", "final_response_extended"): dt.date(2026, 6, 23),
+    }

@@ -85,7 +85,9 @@ EvidenceKind = Literal[
     "form_submission", "call_recording", "signed_document", "email_confirmation", "chat_transcript"
 ]
 
-CaseKind = Literal["complaint", "claim", "enquiry", "incident", "petition"]
+# data_subject_request: a GDPR Arts 15-22 request (access, erasure, ...), owed an answer
+# within the Art. 12(3) period; the eu.gdpr.art12 regime applies to it by kind.
+CaseKind = Literal["complaint", "claim", "enquiry", "incident", "petition", "data_subject_request"]
 EscalationLevel = Literal[
     "frontline",
     "supervisor",
