@@ -588,6 +588,7 @@ def test_every_command_route_of_the_openapi_document_is_fuzzed_from_its_schema()
     assert set(ROUTES) == {
         "open-contact", "close-contact", "give-consent", "withdraw-consent", "file-complaint",
         "acknowledge-complaint", "escalate-complaint", "resolve-complaint", "erase-subject",
+        "extend-complaint-deadline", "record-escalation-decision",
     }  # fmt: skip
     for name in ROUTES.values():
         unknown = set(keywords(load_schema(name))) - KNOWN_KEYWORDS

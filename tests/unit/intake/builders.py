@@ -20,9 +20,11 @@ from careledger.contracts.commands import (
     Command,
     EraseSubject,
     EscalateComplaint,
+    ExtendComplaintDeadline,
     FileComplaint,
     GiveConsent,
     OpenContact,
+    RecordEscalationDecision,
     ResolveComplaint,
     WithdrawConsent,
 )
@@ -146,6 +148,22 @@ def resolve(**overrides: Any) -> ResolveComplaint:
         )
         | overrides
     )
+
+
+def extend(**overrides: Any) -> ExtendComplaintDeadline:
+    fields = common(
+        complaint_id=COMPLAINT,
+        reason_code="awaiting-carrier-report",
+        new_deadline=dt.date(2026, 5, 14),
+    )
+    return ExtendComplaintDeadline(**fields | overrides)
+
+
+def record_decision(level: str = "consumer_office", **overrides: Any) -> RecordEscalationDecision:
+    fields = common(
+        complaint_id=COMPLAINT, level=level, decision="upheld", external_reference="OMIC-MD-77"
+    )
+    return RecordEscalationDecision(**fields | overrides)
 
 
 def erase(**overrides: Any) -> EraseSubject:

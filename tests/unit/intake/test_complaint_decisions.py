@@ -101,6 +101,7 @@ def test_a_complaint_remembers_its_level_acknowledgement_and_outcome() -> None:
         escalated_internally=True,
         acknowledged=True,
         outcome="upheld",
+        levels_reached=frozenset({"supervisor"}),
     )
 
 

@@ -88,6 +88,11 @@ EvidenceKind = Literal[
 # data_subject_request: a GDPR Arts 15-22 request (access, erasure, ...), owed an answer
 # within the Art. 12(3) period; the eu.gdpr.art12 regime applies to it by kind.
 CaseKind = Literal["complaint", "claim", "enquiry", "incident", "petition", "data_subject_request"]
+# What an external body (consumer office, ombudsman, arbitration, regulator, court) decided
+# on an escalated complaint. ``not_admitted``: the body declined to hear it.
+BodyDecision = Literal[
+    "upheld", "partially_upheld", "rejected", "settled", "withdrawn", "not_admitted"
+]
 EscalationLevel = Literal[
     "frontline",
     "supervisor",

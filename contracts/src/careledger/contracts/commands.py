@@ -13,6 +13,7 @@ import msgspec
 
 from careledger.contracts._parts import Actor, Evidence, Notice, PersonalData, Redress, Retention
 from careledger.contracts._vocabulary import (
+    BodyDecision,
     CaseKind,
     Channel,
     Code,
@@ -130,6 +131,25 @@ class ResolveComplaint(Command, frozen=True, kw_only=True, tag="ResolveComplaint
     personal: PersonalData | None = None
 
 
+class ExtendComplaintDeadline(Command, frozen=True, kw_only=True, tag="ExtendComplaintDeadline"):
+    """Record that the customer was told the answer takes longer, why, and by when."""
+
+    name: ClassVar[str] = "extend-complaint-deadline"
+    complaint_id: OpaqueId
+    reason_code: Code
+    new_deadline: dt.date
+
+
+class RecordEscalationDecision(Command, frozen=True, kw_only=True, tag="RecordEscalationDecision"):
+    """Record what the external body at ``level`` decided on the complaint."""
+
+    name: ClassVar[str] = "record-escalation-decision"
+    complaint_id: OpaqueId
+    level: EscalationLevel
+    decision: BodyDecision
+    external_reference: Label | None = None
+
+
 class EraseSubject(Command, frozen=True, kw_only=True, tag="EraseSubject"):
     name: ClassVar[str] = "erase-subject"
     legal_basis: Code
@@ -147,6 +167,8 @@ AnyCommand = (
     | AcknowledgeComplaint
     | EscalateComplaint
     | ResolveComplaint
+    | ExtendComplaintDeadline
+    | RecordEscalationDecision
     | EraseSubject
 )
 COMMAND_TYPES: tuple[type[Command], ...] = (
@@ -158,6 +180,8 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     AcknowledgeComplaint,
     EscalateComplaint,
     ResolveComplaint,
+    ExtendComplaintDeadline,
+    RecordEscalationDecision,
     EraseSubject,
 )
 COMMANDS_BY_NAME: dict[str, type[Command]] = {c.name: c for c in COMMAND_TYPES}

@@ -21,6 +21,7 @@ from careledger.contracts._parts import (
 )
 from careledger.contracts._vocabulary import (
     AffirmativeMechanism,
+    BodyDecision,
     CaseKind,
     Channel,
     Code,
@@ -156,6 +157,29 @@ class ComplaintResolved(ComplaintEvent, frozen=True, kw_only=True, tag="Complain
     escalation_rights_text_version: Label | None = None
 
 
+class ComplaintDeadlineExtended(
+    ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintDeadlineExtended"
+):
+    """The customer was told, with the reason, that the answer takes longer and by when it
+    will come: GDPR Art. 12(3) extension notice, PSD2 / DISP holding reply, Ley 1755/2015
+    art. 14 notice. Its ``occurred_at`` is when the customer was told."""
+
+    tracking_code: TrackingCode
+    reason_code: Code
+    new_deadline: dt.date
+
+
+class ComplaintEscalationDecided(
+    ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintEscalationDecided"
+):
+    """The external body a complaint was escalated to decided; ``occurred_at`` is the date
+    of its decision."""
+
+    level: EscalationLevel
+    decision: BodyDecision
+    external_reference: Label | None = None
+
+
 class SubjectErased(SubjectEvent, frozen=True, kw_only=True, tag="SubjectErased"):
     legal_basis: Code
     retained: list[Retention] = msgspec.field(default_factory=list)
@@ -170,6 +194,8 @@ AnyEvent = (
     | ComplaintAcknowledged
     | ComplaintEscalated
     | ComplaintResolved
+    | ComplaintDeadlineExtended
+    | ComplaintEscalationDecided
     | SubjectErased
 )
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -181,5 +207,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ComplaintAcknowledged,
     ComplaintEscalated,
     ComplaintResolved,
+    ComplaintDeadlineExtended,
+    ComplaintEscalationDecided,
     SubjectErased,
 )

@@ -13,20 +13,24 @@ from careledger.contracts.commands import (
     Command,
     EraseSubject,
     EscalateComplaint,
+    ExtendComplaintDeadline,
     FileComplaint,
     GiveConsent,
     OpenContact,
+    RecordEscalationDecision,
     ResolveComplaint,
     WithdrawConsent,
 )
 from careledger.contracts.events import Event
 from careledger.intake.domain import (
     acknowledgement,
+    body_decision,
     complaint,
     consent,
     contact,
     erasure,
     escalation,
+    extension,
     resolution,
     subject,
 )
@@ -99,4 +103,8 @@ def decide(command: Command, facts: Facts, ctx: Context) -> list[Event]:
             return [escalation.escalate_complaint(command, facts.complaint, ctx)]
         case ResolveComplaint():
             return [resolution.resolve_complaint(command, facts.complaint, ctx)]
+        case ExtendComplaintDeadline():
+            return [extension.extend_complaint_deadline(command, facts.complaint, ctx)]
+        case RecordEscalationDecision():
+            return [body_decision.record_escalation_decision(command, facts.complaint, ctx)]
     raise Rejected()  # pragma: no cover - every command type is matched above

@@ -1,7 +1,8 @@
-"""The complaint aggregate: filed on a contact, acknowledged, escalated, resolved.
+"""The complaint aggregate: filed on a contact, acknowledged, extended, escalated, decided
+by an external body, resolved.
 
-Its state, the rules every later step shares, and filing live here; acknowledgement,
-escalation and resolution have a module each.
+Its state, the rules every later step shares, and filing live here; every later step has a
+module of its own.
 """
 
 from dataclasses import dataclass, replace
@@ -10,12 +11,15 @@ from careledger.contracts._vocabulary import INTERNAL_LEVELS, EscalationLevel, R
 from careledger.contracts.commands import (
     AcknowledgeComplaint,
     EscalateComplaint,
+    ExtendComplaintDeadline,
     FileComplaint,
     ResolveComplaint,
 )
 from careledger.contracts.events import (
     ComplaintAcknowledged,
+    ComplaintDeadlineExtended,
     ComplaintEscalated,
+    ComplaintEscalationDecided,
     ComplaintFiled,
     ComplaintResolved,
     Event,
@@ -35,7 +39,10 @@ class ComplaintState:
     level: EscalationLevel = "frontline"
     escalated_internally: bool = False
     acknowledged: bool = False
+    extended: bool = False
     outcome: ResolutionOutcome | None = None
+    levels_reached: frozenset[EscalationLevel] = frozenset()
+    levels_decided: frozenset[EscalationLevel] = frozenset()
 
     @property
     def exists(self) -> bool:
@@ -56,7 +63,16 @@ def evolve(state: ComplaintState, event: Event) -> ComplaintState:
             return replace(state, acknowledged=True)
         case ComplaintEscalated():
             internal = state.escalated_internally or event.to_level in INTERNAL_LEVELS
-            return replace(state, level=event.to_level, escalated_internally=internal)
+            return replace(
+                state,
+                level=event.to_level,
+                escalated_internally=internal,
+                levels_reached=state.levels_reached | {event.to_level},
+            )
+        case ComplaintDeadlineExtended():
+            return replace(state, extended=True)
+        case ComplaintEscalationDecided():
+            return replace(state, levels_decided=state.levels_decided | {event.level})
         case ComplaintResolved():
             return replace(state, outcome=event.outcome)
     return state
@@ -106,7 +122,7 @@ def require_complaint_of_subject(complaint_id: str, subject_id: str, state: Comp
 
 
 def require_open_complaint_of_subject(
-    command: AcknowledgeComplaint | EscalateComplaint | ResolveComplaint,
+    command: AcknowledgeComplaint | EscalateComplaint | ExtendComplaintDeadline | ResolveComplaint,
     state: ComplaintState,
     what: str,
 ) -> None:

@@ -4,10 +4,8 @@ direct publisher may not, and such an event is dead-lettered rather than applied
 registers that could not place it."""
 
 from careledger.contracts.events import (
-    ComplaintAcknowledged,
-    ComplaintEscalated,
+    ComplaintEvent,
     ComplaintFiled,
-    ComplaintResolved,
     ConsentGiven,
     ConsentWithdrawn,
     ContactClosed,
@@ -35,6 +33,8 @@ def referenced(event: Event) -> Ref | None:
             return ("contact", event.contact_id)
         case ConsentWithdrawn():
             return ("consent", event.consent_id)
-        case ComplaintAcknowledged() | ComplaintEscalated() | ComplaintResolved():
+        case ComplaintFiled():
+            return None
+        case ComplaintEvent():  # every step after the filing
             return ("complaint", event.complaint_id)
     return None
