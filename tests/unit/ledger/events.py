@@ -18,7 +18,9 @@ import msgspec
 from careledger.contracts import encode
 from careledger.contracts.events import (
     ComplaintAcknowledged,
+    ComplaintDeadlineExtended,
     ComplaintEscalated,
+    ComplaintEscalationDecided,
     ComplaintFiled,
     ComplaintResolved,
     ConsentGiven,
@@ -97,6 +99,14 @@ def complaint_acknowledged(when: dt.datetime = T0, **fields: Any) -> ComplaintAc
 
 def complaint_escalated(when: dt.datetime = T0, **fields: Any) -> ComplaintEscalated:
     return _event(ComplaintEscalated, when, {"complaint_id": COMPLAINT} | fields)
+
+
+def complaint_extended(when: dt.datetime = T0, **fields: Any) -> ComplaintDeadlineExtended:
+    return _event(ComplaintDeadlineExtended, when, {"complaint_id": COMPLAINT} | fields)
+
+
+def escalation_decided(when: dt.datetime = T0, **fields: Any) -> ComplaintEscalationDecided:
+    return _event(ComplaintEscalationDecided, when, {"complaint_id": COMPLAINT} | fields)
 
 
 def complaint_resolved(when: dt.datetime = T0, **fields: Any) -> ComplaintResolved:

@@ -25,8 +25,10 @@ from tests.unit.ledger.events import (
     an_id,
     complaint_acknowledged,
     complaint_escalated,
+    complaint_extended,
     complaint_filed,
     complaint_resolved,
+    escalation_decided,
     rows_after,
 )
 
@@ -233,12 +235,12 @@ def test_options_and_extensions_lapse_instead_of_breaching(tmp_path: Path) -> No
     assert payments["final_response_extended"]["conditional"] == (
         "only if the extension was notified by 2026-03-23"
     )
-    assert payments["final_response_extension_notice"]["met_by"] is None
+    assert payments["final_response_extension_notice"]["met_by"] == "extension"
     found = statuses(ledger, dt.datetime(2026, 5, 1, tzinfo=UTC))
     assert {m: found[("uk.fca.disp.payments", m)][0] for m in payments} == {
         "summary_resolution": "lapsed",  # resolved on day 8: not a summary resolution
         "final_response": "met",
-        "final_response_extension_notice": "lapsed",  # no event records it; not needed
+        "final_response_extension_notice": "lapsed",  # answered in time: none needed
         "final_response_extended": "met",
     }
 
@@ -470,3 +472,141 @@ def test_a_data_subject_request_is_owed_the_gdpr_answer_by_its_kind(tmp_path: Pa
         ("eu.gdpr.art12", "final_response_extension_notice"): dt.date(2026, 4, 23),
         ("eu.gdpr.art12", "final_response_extended"): dt.date(2026, 6, 23),
     }
+
+
+# A GDPR data-subject request received Mon 23 Mar 2026 in Madrid: answer due Thu 23 Apr
+# (one month), which is also the last day to notify an extension; extended answer due
+# Tue 23 Jun (three months). Due days lapse at Madrid midnight (CEST, UTC+2): 22:00 UTC.
+REQUEST = complaint_filed(RECEIVED, jurisdiction="ES-MD", kind="data_subject_request", regimes=[])
+GDPR = "eu.gdpr.art12"
+NOTICE_LAPSES = dt.datetime(2026, 4, 23, 22, 0, tzinfo=UTC)
+
+
+def gdpr_statuses(ledger: Ledger, now: dt.datetime) -> dict[str, tuple[str, str]]:
+    rows = ledger.rows(f"SELECT * FROM ({with_status(now)}) ORDER BY {KEY}")
+    return {r["milestone"]: (r["status"], r["obligation"]) for r in rows if r["regime_id"] == GDPR}
+
+
+def test_an_extension_notified_in_time_makes_the_extended_deadline_the_duty(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    told = NOTICE_LAPSES - dt.timedelta(minutes=1)  # 23:59 on the last day, Madrid time
+    extension = complaint_extended(told, new_deadline=dt.date(2026, 6, 10))
+    ledger.feed(REQUEST, extension)
+
+    assert gdpr_statuses(ledger, dt.datetime(2026, 5, 1, tzinfo=UTC)) == {
+        "final_response": ("extended", "extended"),
+        "final_response_extension_notice": ("met", "conditional"),
+        "final_response_extended": ("open", "duty"),
+    }
+    # Not answered by 23 Jun: the extended deadline, now a duty, is breached.
+    late = gdpr_statuses(ledger, dt.datetime(2026, 6, 24, tzinfo=UTC))
+    assert late["final_response_extended"] == ("breached", "duty")
+    notice = deadlines(ledger)[(GDPR, "final_response_extension_notice")]
+    assert (notice["met_at"], notice["met_by"]) == (told, "extension")
+    assert notice["event_ids"] == [REQUEST.event_id, extension.event_id]
+    (row,) = ledger.table("complaints", "complaint_id")
+    assert (row["extension_notified_at"], row["extension_reason"], row["extended_to"]) == (
+        told,
+        extension.reason_code,
+        dt.date(2026, 6, 10),
+    )
+
+
+def test_an_extension_answered_within_the_extended_deadline_is_met(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(
+        REQUEST,
+        complaint_extended(dt.datetime(2026, 4, 20, 9, 0, tzinfo=UTC)),
+        complaint_resolved(dt.datetime(2026, 6, 10, 9, 0, tzinfo=UTC)),
+    )
+
+    assert gdpr_statuses(ledger, dt.datetime(2026, 7, 1, tzinfo=UTC)) == {
+        "final_response": ("extended", "extended"),
+        "final_response_extension_notice": ("met", "conditional"),
+        "final_response_extended": ("met", "duty"),
+    }
+
+
+def test_an_extension_notified_after_the_first_month_does_not_extend(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(REQUEST, complaint_extended(NOTICE_LAPSES))  # Madrid midnight: a day late
+
+    assert gdpr_statuses(ledger, dt.datetime(2026, 5, 1, tzinfo=UTC)) == {
+        "final_response": ("breached", "duty"),
+        "final_response_extension_notice": ("breached", "conditional"),
+        "final_response_extended": ("open", "conditional"),
+    }
+
+
+def test_without_an_extension_the_extended_deadline_lapses(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(REQUEST)
+
+    assert gdpr_statuses(ledger, dt.datetime(2026, 7, 1, tzinfo=UTC)) == {
+        "final_response": ("breached", "duty"),
+        "final_response_extension_notice": ("lapsed", "conditional"),
+        "final_response_extended": ("lapsed", "conditional"),
+    }
+
+
+def test_an_extension_after_the_resolution_or_by_another_subject_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    resolved = complaint_resolved(dt.datetime(2026, 4, 1, 9, 0, tzinfo=UTC))
+    after = [REQUEST, resolved, complaint_extended(dt.datetime(2026, 4, 2, 9, 0, tzinfo=UTC))]
+    stranger = [REQUEST, complaint_extended(RECEIVED, subject_id=OTHER_SUBJECT)]
+    plain = rows_after(tmp_path / "a.duckdb", [[REQUEST, resolved]], SQL)
+
+    assert rows_after(tmp_path / "b.duckdb", [after], SQL) == plain
+    assert rows_after(tmp_path / "c.duckdb", [stranger], SQL) == rows_after(
+        tmp_path / "d.duckdb", [[REQUEST]], SQL
+    )
+
+
+def test_the_escalation_register_shows_the_decision_of_the_body(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    to_office = complaint_escalated(
+        RECEIVED + dt.timedelta(days=40),
+        from_level="frontline",
+        to_level="consumer_office",
+        body_name="OMIC Madrid",
+        initiated_by="customer",
+    )
+    decided_at = RECEIVED + dt.timedelta(days=90)
+    decision = escalation_decided(
+        decided_at, level="consumer_office", decision="rejected", external_reference="OMIC-1"
+    )
+    again = escalation_decided(decided_at, level="consumer_office", decision="upheld")
+    ledger.feed(FILED, to_office)
+    (before,) = escalation_register(ledger)
+    ledger.feed(decision, again)  # the first decision recorded stands
+    (after,) = escalation_register(ledger)
+
+    assert (before["decision"], before["decided_at"]) == (None, None)
+    assert (after["decision"], after["decided_at"], after["decision_reference"]) == (
+        "rejected",
+        decided_at,
+        "OMIC-1",
+    )
+    filtered = query(ledger.store.con, "escalations", {"decision": "rejected"})
+    assert filtered["total"] == 1
+
+
+def test_the_register_reports_business_and_calendar_days_open(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(FILED)
+    # Open on Wed 15 Apr 2026: 23 days since Mon 23 Mar, 15 of them Madrid working days
+    # (the Ley 10/2025 count above).
+    now = dt.datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
+    page = query(ledger.store.con, "complaint_deadlines", {"regime_id": "es.ley_10_2025"}, now=now)
+    (row,) = page["items"]
+    assert (row["days_open"], row["business_days_open"]) == (23, 15)
+    ledger.feed(RESOLVED_LATE)  # Thu 16 Apr: both stop at the resolution
+    later = dt.datetime(2026, 6, 1, tzinfo=UTC)
+    page = query(
+        ledger.store.con, "complaint_deadlines", {"regime_id": "es.ley_10_2025"}, now=later
+    )
+    (row,) = page["items"]
+    assert (row["days_open"], row["business_days_open"]) == (24, 16)

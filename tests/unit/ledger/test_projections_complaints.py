@@ -16,6 +16,7 @@ from tests.unit.ledger.events import (
     at,
     complaint_acknowledged,
     complaint_escalated,
+    complaint_extended,
     complaint_filed,
     complaint_resolved,
     rows_after,
@@ -36,6 +37,9 @@ ESCALATED = complaint_escalated(
     initiated_by="staff",
     reason_code="customer_dissatisfied",
 )
+EXTENDED = complaint_extended(
+    at(2 * DAY), reason_code="awaiting_card_scheme", new_deadline=dt.date(2026, 4, 30)
+)
 RESOLVED = complaint_resolved(
     at(3 * DAY),
     outcome="partially_upheld",
@@ -52,7 +56,7 @@ TO_OMBUDSMAN = complaint_escalated(
     initiated_by="customer",
     reason_code="disagrees_with_outcome",
 )
-STORY = [FILED, ACKNOWLEDGED, ESCALATED, RESOLVED, TO_OMBUDSMAN]
+STORY = [FILED, ACKNOWLEDGED, ESCALATED, EXTENDED, RESOLVED, TO_OMBUDSMAN]
 SQL = "SELECT * FROM complaints ORDER BY complaint_id"
 
 
@@ -83,6 +87,9 @@ def test_the_complaints_story_ends_in_one_row_with_every_milestone_and_its_linea
             "regimes": ["uk.fca.disp"],
             "acknowledged_at": at(10),
             "deadline_communicated": dt.date(2026, 4, 27),
+            "extension_notified_at": at(2 * DAY),
+            "extension_reason": "awaiting_card_scheme",
+            "extended_to": dt.date(2026, 4, 30),
             "level": "ombudsman",
             "escalated_at": at(20 * DAY),
             "resolved_at": at(3 * DAY),
@@ -109,6 +116,7 @@ def test_status_goes_from_open_to_acknowledged_escalated_and_resolved(tmp_path: 
         ("open", "frontline"),
         ("acknowledged", "frontline"),
         ("escalated", "complaints_department"),
+        ("escalated", "complaints_department"),  # an extension leaves the status
         ("resolved", "complaints_department"),
         ("escalated_externally", "ombudsman"),
     ]

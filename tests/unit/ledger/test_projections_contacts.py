@@ -4,6 +4,7 @@ from pathlib import Path
 
 from tests.unit.ledger.events import (
     CONTACT,
+    OTHER_SUBJECT,
     SUBJECT,
     Ledger,
     an_id,
@@ -59,6 +60,20 @@ def test_a_closure_of_an_unknown_contact_changes_nothing(tmp_path: Path) -> None
     before = ledger.table("contacts", "contact_id")
     ledger.feed(contact_closed(at(5), contact_id=an_id("never-opened")))
     assert ledger.table("contacts", "contact_id") == before
+
+
+def test_a_closure_by_another_subject_or_a_second_closure_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(OPENED)
+    ledger.feed(contact_closed(at(5), subject_id=OTHER_SUBJECT, outcome="resolved"))
+    [row] = ledger.table("contacts", "contact_id")
+    assert (row["status"], row["event_ids"]) == ("open", [OPENED.event_id])
+    ledger.feed(CLOSED, contact_closed(at(30), outcome="resolved"))
+    [row] = ledger.table("contacts", "contact_id")
+    assert (row["closed_at"], row["outcome"]) == (at(12), "complaint_filed")
+    assert row["event_ids"] == [OPENED.event_id, CLOSED.event_id]
 
 
 def test_the_story_cut_into_two_batches_anywhere_gives_the_same_rows(tmp_path: Path) -> None:

@@ -5,12 +5,18 @@ ever spliced into SQL. (The body-deadline rules are: as quoted literals, from th
 file, validated when loaded.)
 """
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
 
-from careledger.ledger.deadlines import BodyRule, load_body_rules
+from careledger.ledger.deadlines import (
+    BodyRule,
+    DeadlineError,
+    business_days_open,
+    load_body_rules,
+)
 from careledger.ledger.projections import complaint_deadlines, consents, escalations
 
 MAX_PAGE = 1000
@@ -40,7 +46,8 @@ def _literal(value: str | int | None) -> str:
 
 def escalations_with_body_deadlines(rules: tuple[BodyRule, ...]) -> str:
     """The escalation register: each escalation with its tracking code and, for an external
-    body, the deadline owed to it (``body_deadline``) and why (``body_deadline_basis``).
+    body, the deadline owed to it (``body_deadline``) and why (``body_deadline_basis``),
+    and the body's ``decision``, ``decided_at`` and ``decision_reference`` once recorded.
 
     The deadline is ``months`` after the local date of the complaint's final response
     (``resolved_at``), from the most specific rule for (jurisdiction, to_level) in the body
@@ -80,8 +87,11 @@ def escalations_with_body_deadlines(rules: tuple[BodyRule, ...]) -> str:
         "|| ' months after the final response, not given yet' "
         "ELSE r.body || ': ' || r.months || ' months after the final response of ' "
         "|| CAST(timezone(r.tz, c.resolved_at) AS DATE) END AS body_deadline_basis "
+        ", d.decision, d.decided_at, d.external_reference AS decision_reference "
         "FROM held e JOIN complaints c ON c.complaint_id = e.complaint_id "
-        "LEFT JOIN ruled r ON r.event_id = e.event_id"
+        "LEFT JOIN ruled r ON r.event_id = e.event_id "
+        "LEFT JOIN escalation_decisions d ON d.complaint_id = e.complaint_id "
+        "AND d.level = e.to_level AND d.subject_id = e.subject_id"
     )
 
 
@@ -119,13 +129,25 @@ REGISTERS: dict[str, Register] = {
     ),
     "escalations": Register(
         "escalations",
-        ("complaint_id", "subject_id", "to_level", "initiated_by"),
+        ("complaint_id", "subject_id", "to_level", "initiated_by", "decision"),
         ("escalated_at", "event_id"),
         escalations_with_body_deadlines(load_body_rules()),
     ),
     "erasures": Register("erasures", ("subject_id", "legal_basis"), ("erased_at", "subject_id")),
     "timeline": Register("timeline", ("subject_id", "type", "aggregate_id"), ("sequence",)),
 }
+
+
+def _business_days_open(row: dict[str, Any], now: dt.datetime) -> int | None:
+    """Working days of the row's calendar from receipt to resolution (or ``now``); None
+    for a row without a calendar or with a day beyond the calendar's years."""
+    if row["calendar_id"] is None:
+        return None
+    calendar = complaint_deadlines.policy()[1].get(row["calendar_id"])
+    try:
+        return business_days_open(calendar, row["received_at"], row["resolved_at"] or now)
+    except DeadlineError:
+        return None
 
 
 class UnknownFilter(ValueError):
@@ -141,8 +163,14 @@ def query(
     *,
     limit: int = 100,
     offset: int = 0,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
+    """A page of register ``name``; statuses that move with time are as of ``now`` (the
+    clock, if not given)."""
     register = REGISTERS[name]
+    if name == "complaint_deadlines":
+        now = now or dt.datetime.now(dt.UTC)
+        register = replace(register, source=complaint_deadlines.with_status(now))
     for key in filters:
         if key not in register.filters:
             raise UnknownFilter(name, key, register.filters)
@@ -159,4 +187,6 @@ def query(
     )
     columns = [d[0] for d in result.description]
     items = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+    if name == "complaint_deadlines" and now is not None:
+        items = [item | {"business_days_open": _business_days_open(item, now)} for item in items]
     return {"items": items, "total": total[0][0], "limit": limit, "offset": offset}

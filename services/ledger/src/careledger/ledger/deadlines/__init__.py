@@ -25,6 +25,7 @@ from careledger.ledger.deadlines._errors import (
     UnknownRegime,
 )
 from careledger.ledger.deadlines._model import Case, Deadline, SourceFile, Status
+from careledger.ledger.deadlines._open import business_days_open
 from careledger.ledger.deadlines._policy import AppliesIf, Extension, Milestone, Regime
 from careledger.ledger.deadlines._regimes import load_regimes
 from careledger.ledger.deadlines._status import DEFAULT_AT_RISK_MARGIN, status
@@ -48,6 +49,7 @@ __all__ = [
     "Status",
     "UnknownCalendar",
     "UnknownRegime",
+    "business_days_open",
     "deadlines_for",
     "load_body_rules",
     "load_calendars",

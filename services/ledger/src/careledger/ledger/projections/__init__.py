@@ -11,6 +11,7 @@ from careledger.ledger.projections import (
     consents,
     contacts,
     erasures,
+    escalation_decisions,
     escalations,
     timeline,
 )
@@ -22,6 +23,7 @@ PROJECTIONS: tuple[RowProjection, ...] = (
     complaints.PROJECTION,
     complaint_deadlines.PROJECTION,
     escalations.PROJECTION,
+    escalation_decisions.PROJECTION,
     erasures.PROJECTION,
     timeline.PROJECTION,
 )

@@ -32,14 +32,22 @@ midnight after ``due_date`` for a milestone counted in days, weeks or months
   acknowledgement, or the resolution if it came first (a resolution answers the customer);
 - ``resolution`` for ``final_response``, ``summary_resolution`` and their extended
   deadlines (``ComplaintResolved``);
-- NULL for extension notices, holding responses and any other milestone: no event records
-  them yet, so their ``met_at`` stays NULL.
+- ``extension`` for ``*_extension_notice`` (``ComplaintDeadlineExtended``: the customer was
+  told, with the reason, that the answer takes longer);
+- NULL for holding responses and any other milestone: no event records them, so their
+  ``met_at`` stays NULL.
+
+**Extensions.** An extension notice in time (``met`` by ``ComplaintDeadlineExtended``
+before the notice's due) makes the extended deadline (``*_extended``) the duty and the
+base milestone ``extended``: it no longer lapses into a breach. A notice after its due
+date is a ``breached`` notice, and the base milestone stays the duty.
 
 ``obligation`` says what a missed milestone means: ``duty`` (unconditional, and an event
 records it: late is a breach), ``option`` (``summary_resolution``, DISP 1.5: a way to close
 a complaint early, not a duty), ``conditional`` (extension rows: only if an extension is
-used), ``untracked`` (no event records it). Only a ``duty`` lapses into ``breached`` while
-unmet; the others become ``lapsed``.
+used), ``untracked`` (no event records it), ``extended`` (a base milestone replaced by its
+extended deadline). Only a ``duty`` lapses into ``breached`` while unmet; the others become
+``lapsed``.
 
 **Events.** The first filing of a complaint id stands. Acknowledgements and resolutions by
 another subject than the one who filed it, repeated ones, and acknowledgements after the
@@ -65,6 +73,7 @@ from dataclasses import replace
 
 from careledger.contracts.events import (
     ComplaintAcknowledged,
+    ComplaintDeadlineExtended,
     ComplaintFiled,
     ComplaintResolved,
 )
@@ -116,12 +125,13 @@ TABLE = Table(
     },
     key=("complaint_id", "regime_id", "milestone"),
 )
-HANDLES = (ComplaintFiled, ComplaintAcknowledged, ComplaintResolved)
+HANDLES = (ComplaintFiled, ComplaintAcknowledged, ComplaintDeadlineExtended, ComplaintResolved)
 
 FIRST_RESPONSES = frozenset({"acknowledge", "acknowledgement", "acknowledgment", "first_response"})
 RESOLUTIONS = frozenset({"final_response", "summary_resolution"})
 OPTIONS = frozenset({"summary_resolution"})
 NO_REGIME = ("none", "no_applicable_regime")
+NOTICE, EXTENDED = "_extension_notice", "_extended"
 
 
 @functools.cache
@@ -142,9 +152,12 @@ def evolve(rows: Rows, applied: Applied) -> None:
         if not rows:
             rows.update((TABLE.key_of(row), row) for row in filed_rows(event))
         return
-    assert isinstance(event, ComplaintAcknowledged | ComplaintResolved)
+    assert isinstance(event, ComplaintAcknowledged | ComplaintDeadlineExtended | ComplaintResolved)
     mine = list(rows.values())
     if not mine or mine[0]["subject_id"] != event.subject_id or mine[0]["resolved_at"]:
+        return
+    if isinstance(event, ComplaintDeadlineExtended):
+        _extend(rows, event)
         return
     resolution = isinstance(event, ComplaintResolved)
     for row in mine:
@@ -157,6 +170,30 @@ def evolve(rows: Rows, applied: Applied) -> None:
             changed = True
         if changed:
             row["event_ids"] = [*row["event_ids"], event.event_id]
+
+
+def _extend(rows: Rows, event: ComplaintDeadlineExtended) -> None:
+    """Meet every extension notice of the complaint (the first extension stands); where one
+    is in time, its extended deadline becomes the duty in place of the base milestone."""
+    for (complaint_id, regime_id, milestone), notice in list(rows.items()):
+        if not milestone.endswith(NOTICE) or notice["met_at"] is not None:
+            continue
+        notice["met_at"] = event.occurred_at
+        notice["event_ids"] = [*notice["event_ids"], event.event_id]
+        if not _in_time(event.occurred_at, notice):
+            continue
+        base = milestone.removesuffix(NOTICE)
+        for name, obligation in ((base, "extended"), (base + EXTENDED, "duty")):
+            row = rows.get((complaint_id, regime_id, name))
+            if row is not None:
+                row["obligation"] = obligation
+                row["event_ids"] = [*row["event_ids"], event.event_id]
+
+
+def _in_time(instant: dt.datetime, row: Row) -> bool:
+    """As ``with_status`` judges it: a whole due day lapses at its end, an hour at once."""
+    due: dt.datetime = row["due"]
+    return instant < due if row["due_whole_day"] else instant <= due
 
 
 def filed_rows(event: ComplaintFiled) -> list[Row]:
@@ -243,9 +280,9 @@ def _deadline_columns(d: Deadline) -> Row:
 
 
 def _met_by(milestone: str) -> str | None:
-    if milestone.endswith("_extension_notice"):
-        return None
-    base = milestone.removesuffix("_extended")
+    if milestone.endswith(NOTICE):
+        return "extension"
+    base = milestone.removesuffix(EXTENDED)
     if base in FIRST_RESPONSES:
         return "first_response"
     return "resolution" if base in RESOLUTIONS else None
@@ -262,9 +299,12 @@ def with_status(
     ``status``: ``met`` (met in time); ``breached`` (met late, or a duty not met by its
     due time); ``lapsed`` (an option, conditional or untracked milestone whose time passed
     without it, or an option met late: not a breach by itself); ``at_risk`` (not met,
-    within ``at_risk_margin`` of lapsing); ``open``; ``not_computed`` (no due date).
+    within ``at_risk_margin`` of lapsing); ``open``; ``not_computed`` (no due date);
+    ``extended`` (a base milestone not met in time, replaced by its extended deadline after
+    an extension notice in time).
     ``days_open``: calendar days, in the calendar's timezone, from receipt to the
-    resolution or to ``now``. ``now`` defaults to the query's ``now()``.
+    resolution or to ``now``. ``now`` defaults to the query's ``now()``. (Business days
+    open need the calendar: ``registers.query`` adds ``business_days_open`` to each row.)
     """
     if now is not None and now.utcoffset() is None:
         raise ValueError("with_status(): now must be timezone-aware")
@@ -279,6 +319,7 @@ def with_status(
         "SELECT *, CASE"
         " WHEN due IS NULL THEN 'not_computed'"
         f" WHEN met_at IS NOT NULL AND {in_time('met_at')} THEN 'met'"
+        " WHEN obligation = 'extended' THEN 'extended'"
         " WHEN met_at IS NOT NULL AND obligation = 'option' THEN 'lapsed'"
         " WHEN met_at IS NOT NULL THEN 'breached'"
         f" WHEN NOT {in_time(at)} AND obligation = 'duty' THEN 'breached'"

@@ -5,6 +5,9 @@ recorded_at when we knew). Status: open -> acknowledged -> escalated -> resolved
 escalation to an external body after resolution (the customer's right) makes it
 ``escalated_externally`` and keeps resolved_at and outcome. ``level`` is the current
 escalation level, ``escalated_at`` the last escalation (each one is in ``escalations``).
+``extension_notified_at``, ``extension_reason`` and ``extended_to``: the extension notice
+(or holding reply) the customer got, if any; per-regime effects are in
+``complaint_deadlines``.
 
 Events for a complaint the register does not hold, or by another subject than the one
 who filed it, change nothing; nor do facts intake refuses (a second filing,
@@ -17,6 +20,7 @@ from decimal import Decimal
 from careledger.contracts._vocabulary import INTERNAL_LEVELS
 from careledger.contracts.events import (
     ComplaintAcknowledged,
+    ComplaintDeadlineExtended,
     ComplaintEscalated,
     ComplaintEvent,
     ComplaintFiled,
@@ -44,6 +48,9 @@ TABLE = Table(
         "regimes": "VARCHAR[]",
         "acknowledged_at": "TIMESTAMPTZ",
         "deadline_communicated": "DATE",
+        "extension_notified_at": "TIMESTAMPTZ",
+        "extension_reason": "VARCHAR",
+        "extended_to": "DATE",
         "level": "VARCHAR",
         "escalated_at": "TIMESTAMPTZ",
         "resolved_at": "TIMESTAMPTZ",
@@ -58,7 +65,13 @@ TABLE = Table(
     },
     key=("complaint_id",),
 )
-HANDLES = (ComplaintFiled, ComplaintAcknowledged, ComplaintEscalated, ComplaintResolved)
+HANDLES = (
+    ComplaintFiled,
+    ComplaintAcknowledged,
+    ComplaintDeadlineExtended,
+    ComplaintEscalated,
+    ComplaintResolved,
+)
 SCALE = Decimal("0.0001")  # DECIMAL(18,4)
 
 
@@ -83,6 +96,12 @@ def evolve(rows: Rows, applied: Applied) -> None:
                 acknowledged_at=event.occurred_at,
                 deadline_communicated=event.deadline_communicated,
                 status="acknowledged" if row["status"] == "open" else row["status"],
+            )
+        case ComplaintDeadlineExtended() if row["extension_notified_at"] is None and not resolved:
+            row.update(
+                extension_notified_at=event.occurred_at,
+                extension_reason=event.reason_code,
+                extended_to=event.new_deadline,
             )
         case ComplaintEscalated() if not resolved or event.to_level not in INTERNAL_LEVELS:
             status = "escalated_externally" if resolved else "escalated"

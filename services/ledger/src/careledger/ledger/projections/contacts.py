@@ -1,4 +1,8 @@
-"""Contacts: every interaction with a customer, by channel, and how it ended."""
+"""Contacts: every interaction with a customer, by channel, and how it ended.
+
+The first opening and the first closure stand; a closure by another subject than the one
+whose contact it is changes nothing (intake refuses both; a direct publisher may not).
+"""
 
 from careledger.contracts.events import ContactClosed, ContactOpened
 from careledger.ledger.application.applied import Applied
@@ -49,7 +53,7 @@ def evolve(rows: Rows, applied: Applied) -> None:
             }
         case ContactClosed():
             row = rows.get((event.contact_id,))
-            if row is not None:
+            if row is not None and row["subject_id"] == event.subject_id and not row["closed_at"]:
                 row.update(closed_at=event.occurred_at, outcome=event.outcome, status="closed")
                 row["event_ids"] = [*row["event_ids"], event.event_id]
 

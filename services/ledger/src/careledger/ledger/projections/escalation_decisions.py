@@ -1,0 +1,53 @@
+"""Escalation decisions: what each external body decided on a complaint, and when.
+
+One row per (complaint_id, level), from ``ComplaintEscalationDecided``; ``decided_at`` is
+when the body decided (the event's ``occurred_at``). The first decision recorded for a
+level stands (intake refuses a second), as does nothing by another subject than the one
+who filed the complaint. The escalation register joins these rows to the escalation to
+that level (``registers.escalations_with_body_deadlines``).
+"""
+
+from careledger.contracts.events import ComplaintEscalationDecided
+from careledger.ledger.application.applied import Applied
+from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+
+TABLE = Table(
+    "escalation_decisions",
+    {
+        "complaint_id": "VARCHAR",
+        "level": "VARCHAR",
+        "subject_id": "VARCHAR",
+        "decision": "VARCHAR",
+        "external_reference": "VARCHAR",
+        "decided_at": "TIMESTAMPTZ",
+        "recorded_at": "TIMESTAMPTZ",
+        "event_ids": "VARCHAR[]",
+    },
+    key=("complaint_id", "level"),
+)
+
+
+def keys_of(applied: Applied) -> list[Key]:
+    assert isinstance(applied.event, ComplaintEscalationDecided)
+    return [(applied.event.complaint_id, applied.event.level)]
+
+
+def evolve(rows: Rows, applied: Applied) -> None:
+    event = applied.event
+    assert isinstance(event, ComplaintEscalationDecided)
+    rows.setdefault(
+        (event.complaint_id, event.level),
+        {
+            "complaint_id": event.complaint_id,
+            "level": event.level,
+            "subject_id": event.subject_id,
+            "decision": event.decision,
+            "external_reference": event.external_reference,
+            "decided_at": event.occurred_at,
+            "recorded_at": event.recorded_at,
+            "event_ids": [event.event_id],
+        },
+    )
+
+
+PROJECTION = RowProjection(TABLE, (ComplaintEscalationDecided,), keys_of, evolve)
