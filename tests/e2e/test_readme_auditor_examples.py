@@ -36,13 +36,21 @@ def test_every_readme_auditor_example_answers_from_the_demo_data(
         subject = get_json(ledger, "/v1/registers/complaints")["items"][0]["subject_id"]
 
         answers = {}
-        for args in [*readme_audit_examples(), ["audit", "timeline", subject]]:
+        bundle = tmp_path / "proof.json"
+        documented = [  # in the README's prose: they need the demo's subject id
+            ["audit", "timeline", subject],
+            ["audit", "consent", subject, "call_recording", "--at", "now"],
+            ["audit", "proof", subject, "--out", str(bundle)],
+            ["audit", "proof", "--check", str(bundle)],
+        ]
+        for args in [*readme_audit_examples(), *documented]:
             args = [args[0], "--url", ledger, *args[1:]]
             done = subprocess.run(
                 [*run, *args], env=env, capture_output=True, text=True, timeout=60
             )
             assert done.returncode == 0, (args, done.stdout, done.stderr)
-            answers[args[3]] = json.loads(done.stdout)
+            key = args[3] + "".join(f" {flag}" for flag in ("--as-of", "--check") if flag in args)
+            answers[key] = json.loads(done.stdout)
 
     assert answers["complaints"]["items"][0]["status"] == "escalated"
     assert answers["consents"]["items"][0]["purpose"] == "marketing_email"
@@ -53,3 +61,15 @@ def test_every_readme_auditor_example_answers_from_the_demo_data(
     assert {f["table"] for f in manifest["files"]} >= {"events", "complaints", "consents"}
     assert answers["sql"]["rows"] == [{"channel": "social", "complaints": 1}]
     assert len(answers["timeline"]["items"]) == 10
+    assert answers["consents --as-of"]["items"] == answers["consents"]["items"]
+    breached = answers["complaint_deadlines --as-of"]
+    assert breached["total"] >= 1 and breached["replayed_events"] == 2  # filed, acknowledged
+    assert {r["status"] for r in breached["items"]} == {"breached"}
+    consent = answers["consent"]
+    assert (consent["consented"], consent["given"]["evidence"]["kind"]) == (True, "call_recording")
+    assert (answers["proof"]["items"], answers["proof --check"]["ok"]) == (10, True)
+    counts = answers["return"]["counts"]
+    assert [(r["channel"], r["opened"], r["closed"]) for r in counts] == [
+        ("social", 1, 0),
+        (None, 1, 0),
+    ]

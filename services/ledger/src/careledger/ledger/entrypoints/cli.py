@@ -3,8 +3,12 @@
   careledger audit verify                 chain, completeness against the stream, rebuild
   careledger audit complaints --filter status=open
   careledger audit timeline SUBJECT_ID
+  careledger audit consents --as-of 2026-11-01T00:00:00Z [--axis recorded]   as it stood then
+  careledger audit consent SUBJECT_ID PURPOSE --at T   was it consented at T, and the proof
+  careledger audit proof SUBJECT_ID --out FILE; careledger audit proof --check FILE (offline)
   careledger audit export --format csv    files + manifest, written by the ledger
   careledger audit sql "SELECT ..."       read-only SQL over a Parquet snapshot
+  careledger audit return --period last-month --by channel   the complaints return
   careledger ledger rebuild --db FILE     rebuild every projection (ledger stopped)
   careledger ledger serve                 run the ledger (same as careledger-ledger)
   careledger demo                         a realistic scenario through intake
@@ -21,7 +25,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from careledger.ledger.application.proof import check_bundle
 from careledger.ledger.application.registers import REGISTERS
+from careledger.ledger.application.returns import DIMENSIONS, PERIODS
 from careledger.ledger.entrypoints import offline
 from careledger.ledger.entrypoints.client import DEFAULT_URL, LedgerUnreachable, call
 
@@ -42,8 +48,32 @@ def _filters(pairs: list[str]) -> dict[str, str]:
     return filters
 
 
+def _history(url: str, args: argparse.Namespace) -> int:
+    """Consent at an instant; a subject's proof bundle, fetched, or checked offline."""
+    if args.audit == "consent":
+        path = f"/v1/subjects/{args.subject_id}/consents/{args.purpose}"
+        return _print(call(url, path, {"at": args.at, "axis": args.axis}))
+    if args.check:
+        try:
+            problems = check_bundle(json.loads(args.check.read_text()))
+        except (OSError, ValueError) as exc:
+            message = f"careledger audit proof --check: cannot read {args.check}: {exc}"
+            raise SystemExit(message) from None
+        _print({"ok": not problems, "file": str(args.check), "problems": problems})
+        return 1 if problems else 0
+    if not args.subject_id:
+        raise SystemExit("careledger audit proof: give SUBJECT_ID, or --check FILE")
+    bundle = call(url, f"/v1/subjects/{args.subject_id}/proof")
+    if args.out is None or "http_status" in bundle:
+        return _print(bundle)
+    args.out.write_text(json.dumps(bundle, indent=2))
+    return _print({"out": str(args.out), "items": len(bundle["items"]), "problems": []})
+
+
 def _audit(args: argparse.Namespace) -> int:
     url = args.url
+    if args.audit in ("consent", "proof"):
+        return _history(url, args)
     if args.audit == "verify":
         report = call(url, "/v1/ledger/verify")
         _print(report)
@@ -52,12 +82,21 @@ def _audit(args: argparse.Namespace) -> int:
         return _print(call(url, f"/v1/subjects/{args.subject_id}/timeline"))
     if args.audit == "export":
         return _print(call(url, "/v1/exports", {"format": args.format}, method="POST"))
+    if args.audit == "return":
+        asked = {"from": args.start, "to": args.end, "period": args.period, "by": args.by}
+        params = {k: v for k, v in asked.items() if v}
+        if args.format == "json":
+            return _print(call(url, "/v1/returns/complaints", params))
+        params["format"] = args.format
+        return _print(call(url, "/v1/returns/complaints", params, method="POST"))
     if args.audit == "sql":
         snapshot = args.snapshot or Path(
             call(url, "/v1/exports", {"format": "parquet"}, method="POST")["directory"]
         )
         return _print(offline.sql(snapshot, args.query))
     params = _filters(args.filter) | {"limit": str(args.limit), "offset": str(args.offset)}
+    if args.as_of:
+        params |= {"as_of": args.as_of, "axis": args.axis}
     return _print(call(url, f"/v1/registers/{args.audit}", params))
 
 
@@ -72,8 +111,23 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", help="recompute the hash chain, compare with the stream and a rebuild")
     timeline = sub.add_parser("timeline", help="every event about one data subject")
     timeline.add_argument("subject_id")
+    consent = sub.add_parser("consent", help="was PURPOSE consented by SUBJECT_ID at an instant")
+    consent.add_argument("subject_id")
+    consent.add_argument("purpose")
+    consent.add_argument("--at", default="now", help="ISO 8601 with a zone, or now")
+    consent.add_argument("--axis", choices=("occurred", "recorded"), default="occurred")
+    proof = sub.add_parser("proof", help="every event about a subject, with its hash links")
+    proof.add_argument("subject_id", nargs="?")
+    proof.add_argument("--out", type=Path, help="write the bundle to FILE")
+    proof.add_argument("--check", type=Path, metavar="FILE", help="check a bundle, offline")
     export = sub.add_parser("export", help="CSV or Parquet files with a manifest")
     export.add_argument("--format", choices=("csv", "parquet"), default="parquet")
+    ret = sub.add_parser("return", help="the complaints return for a period ([from, to), UTC)")
+    ret.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day")
+    ret.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="the day after the last")
+    ret.add_argument("--period", choices=PERIODS, help="instead of --from and --to")
+    ret.add_argument("--by", choices=DIMENSIONS, required=True)
+    ret.add_argument("--format", choices=("json", "csv", "parquet"), default="json")
     sql = sub.add_parser("sql", help="one read-only SELECT over a Parquet snapshot")
     sql.add_argument("query")
     sql.add_argument("--snapshot", type=Path, help="an export directory (default: make one)")
@@ -84,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         register.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE")
         register.add_argument("--limit", type=int, default=100)
         register.add_argument("--offset", type=int, default=0)
+        register.add_argument("--as-of", metavar="INSTANT", help="as it stood then (or now)")
+        register.add_argument("--axis", choices=("occurred", "recorded"), default="occurred")
     ledger = top.add_parser("ledger", help="run or rebuild the ledger")
     lsub = ledger.add_subparsers(dest="ledger", required=True)
     lsub.add_parser("serve", help="run the ledger", add_help=False)

@@ -8,8 +8,10 @@ from litestar.exceptions import HTTPException
 
 from careledger.ledger.application.export import Format, export
 from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
+from careledger.ledger.entrypoints import history
 from careledger.ledger.entrypoints.personal import authenticate, personal_data
 from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
+from careledger.ledger.entrypoints.returns import ROUTES as RETURN_ROUTES
 
 if TYPE_CHECKING:
     from careledger.ledger.bootstrap import LedgerService
@@ -22,6 +24,8 @@ async def register(request: HttpRequest) -> Response[bytes]:
     name: str = request.path_params["name"]
     if name not in REGISTERS:
         return refusal(404, "$.name", "register", f"no register {name!r}; use {sorted(REGISTERS)}")
+    if "as_of" in request.query_params:  # as it stood at an instant: entrypoints/history.py
+        return await history.registers_as_of(request, name)
     params = dict(request.query_params)
     try:
         limit, offset = int(params.pop("limit", 100)), int(params.pop("offset", 0))
@@ -120,12 +124,14 @@ def create_app(service: "LedgerService") -> Litestar:
         route_handlers=[
             register,
             timeline,
+            *history.ROUTES,
             personal_data,
             position,
             verify_ledger,
             create_export,
             healthz,
             readyz,
+            *RETURN_ROUTES,
         ],
         lifespan=[service.lifespan],
         exception_handlers={HTTPException: _http_error},

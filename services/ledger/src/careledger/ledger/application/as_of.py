@@ -1,0 +1,197 @@
+"""Registers as they stood at an instant T: the same projections, replayed into a throwaway
+in-memory database from only the events up to T, then the usual register query.
+
+Two axes: ``occurred`` (events whose ``occurred_at`` <= T: the world as we now know it was
+at T) and ``recorded`` (``recorded_at`` <= T: what the ledger could have answered at T).
+Either way the events are applied in log order, by the same ``RowProjection.apply`` as the
+live consumer, so an as-of answer equals the register of a ledger fed only those events.
+Registers that move with the clock (deadline status, days open) are read with now = T.
+
+Cost: O(events up to T) per question (about the speed of ``careledger ledger rebuild``),
+streamed in chunks, refused above ``MAX_REPLAY`` events. Only the projections a register
+reads are replayed, from only the event types they handle (``replayed_events`` counts
+those); a ``subject_id`` filter replays only that subject's events plus any other event
+naming the same contact, consent or complaint ids (rows are keyed by those ids, so this
+closure gives exactly the rows the full replay would).
+"""
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+
+from careledger.contracts import decode_event
+from careledger.contracts.events import EVENT_TYPES
+from careledger.ledger.application.applied import Applied
+from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
+from careledger.ledger.projections import PROJECTIONS, RowProjection
+
+Axis = Literal["occurred", "recorded"]
+AXES: dict[str, str] = {"occurred": "occurred_at", "recorded": "recorded_at"}
+CHUNK = 20_000
+MAX_REPLAY = 2_000_000
+NEEDS: dict[str, tuple[str, ...]] = {
+    "contacts": ("contacts",),
+    "consents": ("consents", "erasures"),
+    "complaints": ("complaints",),
+    "complaint_deadlines": ("complaint_deadlines",),
+    "escalations": ("escalations", "escalation_decisions", "complaints"),
+    "erasures": ("erasures",),
+    "timeline": ("timeline",),
+}
+"""The projections each register reads; a register not listed here replays them all."""
+
+# The id a projection keys its rows by: consent_id for consent events, else the aggregate id.
+ROW_KEY = (
+    "CASE WHEN aggregate = 'subject' THEN coalesce("
+    "json_extract_string(decode(payload), '$.consent_id'), aggregate_id) ELSE aggregate_id END"
+)
+
+
+class BadInstant(ValueError):
+    """An instant that is not ISO 8601 with a zone (or ``now``)."""
+
+
+class TooLarge(ValueError):
+    """More events up to T than one as-of question may replay."""
+
+
+def parse_instant(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """ISO 8601 with a zone (``Z`` or ``+01:00``), or ``now``; returned in UTC."""
+    if text.strip().lower() == "now":
+        return now or dt.datetime.now(dt.UTC)
+    try:
+        instant = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInstant(
+            f"{text!r} is not an ISO 8601 instant (e.g. 2026-11-01T00:00:00Z)"
+        ) from None
+    if instant.utcoffset() is None:
+        raise BadInstant(f"{text!r} has no zone; add Z or an offset such as +01:00")
+    return instant.astimezone(dt.UTC)
+
+
+def parse_axis(text: str) -> Axis:
+    if text == "occurred":
+        return "occurred"
+    if text == "recorded":
+        return "recorded"
+    raise ValueError(f"axis is occurred or recorded, not {text!r}")
+
+
+@dataclass(frozen=True)
+class Replay:
+    """An in-memory ledger holding the registers as they stood at ``at`` on ``axis``."""
+
+    con: duckdb.DuckDBPyConnection
+    at: dt.datetime
+    axis: Axis
+    events: int
+    through_sequence: int
+    ledger_sequence: int
+
+    def about(self) -> dict[str, Any]:
+        return {
+            "as_of": self.at.isoformat(),
+            "axis": self.axis,
+            "replayed_events": self.events,
+            "through_sequence": self.through_sequence,
+            "ledger_sequence": self.ledger_sequence,
+        }
+
+
+@contextmanager
+def replay(
+    ledger: duckdb.DuckDBPyConnection,
+    at: dt.datetime,
+    axis: Axis,
+    *,
+    subject_id: str | None = None,
+    projections: Sequence[RowProjection] = PROJECTIONS,
+    limit: int = MAX_REPLAY,
+) -> Iterator[Replay]:
+    """Replay the events up to ``at`` (one consistent snapshot of ``ledger``) into memory."""
+    column = AXES[axis]
+    types = sorted(
+        {t.__name__ for p in projections for t in EVENT_TYPES if issubclass(t, p.handles)}
+    )
+    where, params = f"{column} <= ? AND type IN (SELECT unnest(?))", list[Any]([at, types])
+    if subject_id is not None:
+        where += (
+            f" AND (subject_id = ? OR ({ROW_KEY}) IN "
+            f"(SELECT {ROW_KEY} FROM events WHERE subject_id = ?))"
+        )
+        params += [subject_id, subject_id]
+    memory = duckdb.connect(":memory:")
+    try:
+        memory.execute("SET TimeZone = 'UTC'")
+        for projection in projections:
+            projection.create(memory)
+        ledger.execute("BEGIN TRANSACTION")
+        try:
+            head = ledger.execute("SELECT max(sequence) FROM ledger_position").fetchall()
+            count = ledger.execute(f"SELECT count(*) FROM events WHERE {where}", params)
+            total = count.fetchall()[0][0]
+            if total > limit:
+                raise TooLarge(
+                    f"{total} events up to {at.isoformat()}; an as-of question replays at most "
+                    f"{limit} (narrow it with subject_id, or export the log and replay offline)"
+                )
+            last = _apply(ledger, memory, where, params, projections)
+        finally:
+            ledger.execute("ROLLBACK")
+        yield Replay(memory, at, axis, total, last, head[0][0] or 0)
+    finally:
+        memory.close()
+
+
+def _apply(
+    ledger: duckdb.DuckDBPyConnection,
+    memory: duckdb.DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    projections: Sequence[RowProjection],
+) -> int:
+    ledger.execute(
+        f"SELECT sequence, subject, payload, hash FROM events WHERE {where} ORDER BY sequence",
+        params,
+    )
+    last = 0
+    while rows := ledger.fetchmany(CHUNK):
+        batch = [
+            Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
+            for seq, subj, data, h in rows
+        ]
+        for projection in projections:
+            projection.apply(memory, batch)
+        last = batch[-1].sequence
+    return last
+
+
+def needed(name: str) -> tuple[RowProjection, ...]:
+    names = NEEDS.get(name)
+    return tuple(p for p in PROJECTIONS if names is None or p.name in names)
+
+
+def register_as_of(
+    ledger: duckdb.DuckDBPyConnection,
+    name: str,
+    filters: dict[str, str],
+    at: dt.datetime,
+    axis: Axis = "occurred",
+    *,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """A page of register ``name`` as it stood at ``at`` on ``axis``, with what was replayed."""
+    allowed = REGISTERS[name].filters
+    for key in filters:
+        if key not in allowed:
+            raise UnknownFilter(name, key, allowed)
+    subject = filters.get("subject_id")
+    with replay(ledger, at, axis, subject_id=subject, projections=needed(name)) as state:
+        page = query(state.con, name, filters, limit=limit, offset=offset, now=at)
+        return page | state.about()

@@ -1,0 +1,141 @@
+"""A proof bundle for one data subject: every event the ledger holds about them, in log
+order, each with its log position, the exact bytes that were hashed, and its place in the
+hash chain — so a third party can check it without trusting the ledger's registers.
+
+Only events are included: they are what the chain covers. Messages the ledger rejected
+(``rejected`` table, dead-letter stream) are not: they were never accepted as facts, are
+outside the chain, and their payload — unvalidated — cannot be attributed to a subject.
+The payloads carry vault references and salted commitments, never personal data, so a
+bundle can be handed over as it is; an erased subject's bundle still holds every event,
+the ``SubjectErased`` among them.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from careledger.ledger.chain import link
+
+FORMAT = "careledger-proof/1"
+CHAIN_RULE = "hash = SHA-256(prev_hash || sequence as 8-byte big-endian || payload bytes)"
+HOW_TO_CHECK = (
+    "For each item: decode payload_base64 to bytes; compute SHA-256 over prev_hash (32 bytes, "
+    "from hex), the sequence as an 8-byte big-endian integer and those bytes; it must equal "
+    "hash. The payload's event_id, type and subject_id must match the item. Where two items "
+    "have consecutive sequences, the second's prev_hash is the first's hash. Then compare each "
+    "(sequence, hash) with the ledger's own log: `careledger audit verify` recomputes the whole "
+    "chain from the stream, and `careledger audit export` writes the events table (sequence, "
+    "hash) with the ledger head; `careledger audit proof --check FILE` runs the checks on "
+    "this file offline."
+)
+
+
+def proof_bundle(
+    ledger: duckdb.DuckDBPyConnection, subject_id: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Every event about ``subject_id`` with its chain links, and the ledger head."""
+    ledger.execute("BEGIN TRANSACTION")  # the head and the items from one snapshot
+    try:
+        head = ledger.execute("SELECT sequence, hash FROM ledger_position WHERE id = 1").fetchall()
+        rows = ledger.execute(
+            "SELECT sequence, event_id, type, occurred_at, recorded_at, payload, prev_hash, hash "
+            "FROM events WHERE subject_id = ? ORDER BY sequence",
+            [subject_id],
+        ).fetchall()
+    finally:
+        ledger.execute("ROLLBACK")
+    items = [
+        {
+            "sequence": sequence,
+            "event_id": event_id,
+            "type": type_,
+            "occurred_at": occurred_at.astimezone(dt.UTC).isoformat(),
+            "recorded_at": recorded_at.astimezone(dt.UTC).isoformat(),
+            "payload_base64": base64.b64encode(bytes(payload)).decode(),
+            "prev_hash": bytes(prev_hash).hex(),
+            "hash": bytes(hash_).hex(),
+        }
+        for sequence, event_id, type_, occurred_at, recorded_at, payload, prev_hash, hash_ in rows
+    ]
+    erasure = next((i for i in items if i["type"] == "SubjectErased"), None)
+    return {
+        "format": FORMAT,
+        "subject_id": subject_id,
+        "generated_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
+        "ledger_head": {
+            "sequence": head[0][0] if head else 0,
+            "hash": bytes(head[0][1]).hex() if head else bytes(32).hex(),
+        },
+        "erased": {k: erasure[k] for k in ("sequence", "event_id", "occurred_at")}
+        if erasure
+        else None,
+        "chain_rule": CHAIN_RULE,
+        "how_to_check": HOW_TO_CHECK,
+        "items": items,
+    }
+
+
+def check_bundle(bundle: Mapping[str, Any]) -> list[str]:
+    """Every problem a third party would find in ``bundle``, each naming its item; [] if none.
+
+    Pure: needs only the bundle (no ledger, no network)."""
+    if not isinstance(bundle, Mapping):
+        return ["not a proof bundle (a JSON object with format, items, ledger_head)"]
+    if bundle.get("format") != FORMAT:
+        return [f"format is {bundle.get('format')!r}, not {FORMAT!r}"]
+    problems: list[str] = []
+    previous: Mapping[str, Any] | None = None
+    for n, item in enumerate(bundle.get("items", [])):
+        if not isinstance(item, Mapping):
+            problems.append(f"item {n}: not an object")
+            continue
+        where = f"item {n} (sequence {item.get('sequence')})"
+        problems += [f"{where}: {p}" for p in _check_item(item, bundle.get("subject_id"))]
+        if previous is not None:
+            if item.get("sequence", 0) <= previous.get("sequence", 0):
+                problems.append(f"{where}: sequences are not in increasing order")
+            elif item.get("sequence") == previous.get("sequence", 0) + 1 and item.get(
+                "prev_hash"
+            ) != previous.get("hash"):
+                problems.append(f"{where}: prev_hash is not the hash of the item before")
+        previous = item
+    head = bundle.get("ledger_head", {})
+    if previous is not None and head.get("sequence", 0) < previous.get("sequence", 0):
+        problems.append("ledger_head is older than the last item")
+    for item in bundle.get("items", []):
+        if (
+            isinstance(item, Mapping)
+            and item.get("sequence") == head.get("sequence")
+            and item.get("hash") != head.get("hash")
+        ):
+            problems.append(f"ledger_head: hash differs from item at sequence {head['sequence']}")
+    return problems
+
+
+def _check_item(item: Mapping[str, Any], subject_id: Any) -> list[str]:
+    try:
+        payload = base64.b64decode(item["payload_base64"], validate=True)
+        prev_hash, hash_ = bytes.fromhex(item["prev_hash"]), bytes.fromhex(item["hash"])
+        sequence = int(item["sequence"])
+    except (KeyError, ValueError, TypeError, binascii.Error) as exc:
+        return [f"unreadable ({exc!r})"]
+    problems = []
+    if len(prev_hash) != 32 or link(prev_hash, sequence, payload) != hash_:
+        problems.append("hash does not match prev_hash, sequence and payload")
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return [*problems, "payload is not JSON"]
+    for key, expected in (
+        ("event_id", item.get("event_id")),
+        ("type", item.get("type")),
+        ("subject_id", subject_id),
+    ):
+        if not isinstance(event, dict) or event.get(key) != expected:
+            problems.append(f"payload {key} is not {expected!r}")
+    return problems

@@ -1,0 +1,284 @@
+"""The periodic complaints return (FCA DISP 1.10 style), for any period, by product, cause
+or channel, as JSON rows or as CSV / Parquet files with a manifest.
+
+**Period.** ``[start, end)`` are calendar dates in UTC: from 00:00 UTC on ``start`` up to,
+not including, 00:00 UTC on ``end`` (server UTC, as every timestamp of the trail). A
+complaint is received when ``ComplaintFiled.occurred_at`` says, closed at its first
+``ComplaintResolved.occurred_at`` (the ``complaints`` register's ``received_at`` and
+``resolved_at``); a complaint of any kind counts.
+
+**Counts** (table ``counts``; one row per value of the dimension, then the total row with
+``total`` true and the dimension NULL; a value appears if any of its counts is non-zero):
+
+- ``outstanding_at_start``: received before the period, not closed before it;
+- ``opened``: received in the period; ``closed``: closed in the period;
+- ``closed_within_3_business_days``: closed in the period by the end of the third business
+  day after the day of receipt (DISP 1.5.1R), counted exactly as the ``summary_resolution``
+  milestone of ``uk.fca.disp``: the complaint's jurisdiction calendar (weekends and
+  ``holidays``, regional where the catalogue has the subdivision), a receipt on a
+  non-working day or after 17:00 local counts from the next business day, the whole third
+  day counts (to local midnight);
+- ``closed_within_8_weeks``: closed in the period *after* those 3 business days but by the
+  end of eight weeks after receipt (local date of receipt + 56 days, whole day, no
+  roll-forward: the ``final_response`` milestone of ``uk.fca.disp``);
+- ``closed_after_8_weeks``: closed in the period later than that. The three bands
+  partition closed complaints as DISP 1.10.2R's return does (within 3 business days /
+  more than 3 business days and up to 8 weeks / more than 8 weeks), so they add up to ``closed``
+  together with ``closed_unbanded``: complaints whose calendar cannot tell (no calendar for
+  the jurisdiction, a date beyond its supported years; the reasons are in ``unbanded``);
+- ``upheld``: closed in the period with outcome ``upheld`` or ``partially_upheld`` (partly
+  upheld counts as upheld);
+- ``redress_paid``: closed in the period with a redress amount above zero (the redress the
+  resolution records). Amounts per currency are in table ``redress`` (never summed across
+  currencies).
+
+**Per regime** (table ``regimes``): for complaints closed in the period, per regime id,
+how many had a ``final_response`` deadline (``with_deadline``), how many were closed in
+time (``within_deadline``: status ``met`` in ``complaint_deadlines``) and the share,
+rounded to 4 places. The deadline in force counts: the base ``final_response``, or
+``final_response_extended`` where an extension notice came in time. Regimes without a
+``final_response`` milestone, and rows without a due date, are not counted.
+
+Every statement runs in one read transaction, so the tables agree with ``log_position``.
+Only bound parameters carry request values; the dimension is checked against a whitelist.
+"""
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from careledger.ledger.application.export import VERSION, Format, _sha256
+from careledger.ledger.deadlines import (
+    AppliesIf,
+    Calendars,
+    Case,
+    DeadlineError,
+    Milestone,
+    Regime,
+    deadlines_for,
+)
+from careledger.ledger.projections import complaint_deadlines
+from careledger.ledger.projections._rows import registered
+
+Dimension = Literal["product", "cause", "channel"]
+DIMENSIONS: tuple[Dimension, ...] = ("product", "cause", "channel")
+TABLES = ("counts", "redress", "regimes")
+BANDS = Regime(
+    regime_id="return.disp_1_10.bands",
+    version=1,
+    title="Complaints return bands: 3 business days, 8 weeks",
+    effective_from=dt.date.min,
+    effective_to=None,
+    applies_if=AppliesIf(jurisdictions=("*",)),
+    clock_start="receipt",
+    calendar="jurisdiction",
+    milestones=(
+        Milestone(name="within_3_business_days", offset=3, unit="business_days"),
+        Milestone(name="within_8_weeks", offset=8, unit="calendar_weeks", roll_forward=False),
+    ),
+    extension=None,
+    source="FCA DISP 1.5.1R, 1.6.2R; DISP 1.10 and 1 Annex 1R (complaints return)",
+)
+
+
+class InvalidReturn(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def utc_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+
+
+PERIODS = ("this-month", "last-month")
+
+
+def named_period(name: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """``this-month`` (the month of ``today``) or ``last-month``, as ``[start, end)``."""
+    first = today.replace(day=1)
+    if name == "this-month":
+        return first, (first + dt.timedelta(days=32)).replace(day=1)
+    if name == "last-month":
+        return (first - dt.timedelta(days=1)).replace(day=1), first
+    raise InvalidReturn("period", f"period is one of {', '.join(PERIODS)}, not {name!r}")
+
+
+def band(
+    received_at: dt.datetime, resolved_at: dt.datetime, jurisdiction: str, calendars: Calendars
+) -> str:
+    """``within_3_business_days``, ``within_8_weeks`` or ``after_8_weeks``; DeadlineError
+    if the jurisdiction's calendar cannot tell."""
+    case = Case(
+        received_at=received_at,
+        jurisdiction=jurisdiction,
+        sector="",
+        kind="",
+        regimes=frozenset({BANDS.regime_id}),
+    )
+    for deadline in deadlines_for(case, [BANDS], calendars):
+        if resolved_at < deadline.ends_at:
+            return deadline.milestone
+    return "after_8_weeks"
+
+
+def complaints_return(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date,
+    end: dt.date,
+    by: str,
+    calendars: Calendars | None = None,
+) -> dict[str, Any]:
+    """The return for ``[start, end)`` (UTC dates) by ``by``: its tables as lists of rows."""
+    document, tables = _compute(con, start, end, by, calendars)
+    return document | {name: table.to_pylist() for name, table in tables.items()}
+
+
+def write_return(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    fmt: Format,
+    start: dt.date,
+    end: dt.date,
+    by: str,
+    calendars: Calendars | None = None,
+) -> dict[str, Any]:
+    """The return as one file per table in ``out`` plus ``manifest.json`` (rows and SHA-256
+    of each file, the log position; no wall-clock time, so the same return gives the same
+    bytes)."""
+    document, tables = _compute(con, start, end, by, calendars)
+    out.mkdir(parents=True, exist_ok=True)
+    options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
+    files = []
+    for name, table in tables.items():
+        target = out / f"{name}.{fmt}"
+        quoted = str(target).replace("'", "''")
+        with registered(con, "return_rows", table):
+            con.execute(f"COPY (SELECT * FROM return_rows) TO '{quoted}' ({options})")
+        files.append(
+            {"file": target.name, "table": name, "rows": table.num_rows, "sha256": _sha256(target)}
+        )
+    manifest = document | {"format": fmt, "code_version": VERSION, "files": files}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest
+
+
+def _compute(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date,
+    end: dt.date,
+    by: str,
+    calendars: Calendars | None,
+) -> tuple[dict[str, Any], dict[str, pa.Table]]:
+    if by not in DIMENSIONS:
+        raise InvalidReturn("by", f"by is one of {', '.join(DIMENSIONS)}, not {by!r}")
+    if start >= end:
+        raise InvalidReturn("to", f"the period is [from, to): to ({end}) must be after {start}")
+    calendars = calendars or complaint_deadlines.policy()[1]
+    period = {"start": utc_start(start), "end": utc_start(end)}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        position = con.execute("SELECT sequence, hash FROM ledger_position").fetchall()
+        bands, unbanded = _bands(con, period, calendars)
+        with registered(con, "return_bands", bands):
+            tables = {
+                "counts": con.sql(_counts_sql(by), params=period).to_arrow_table(),
+                "redress": con.sql(_redress_sql(by), params=period).to_arrow_table(),
+                "regimes": con.sql(_regimes_sql(period["end"]), params=period).to_arrow_table(),
+            }
+    finally:
+        con.execute("ROLLBACK")
+    document = {
+        "return": "complaints",
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "timezone": "UTC"},
+        "by": by,
+        "log_position": {
+            "sequence": position[0][0] if position else 0,
+            "hash": bytes(position[0][1]).hex() if position else None,
+        },
+        "unbanded": unbanded,
+    }
+    return document, tables
+
+
+def _bands(
+    con: duckdb.DuckDBPyConnection, period: dict[str, dt.datetime], calendars: Calendars
+) -> tuple[pa.Table, list[dict[str, str]]]:
+    closed = con.execute(
+        "SELECT complaint_id, received_at, resolved_at, jurisdiction FROM complaints "
+        "WHERE resolved_at >= $start AND resolved_at < $end ORDER BY complaint_id",
+        period,
+    ).fetchall()
+    rows, unbanded = [], []
+    for complaint_id, received_at, resolved_at, jurisdiction in closed:
+        try:
+            rows.append(
+                {
+                    "complaint_id": complaint_id,
+                    "band": band(received_at, resolved_at, jurisdiction, calendars),
+                }
+            )
+        except DeadlineError as exc:
+            unbanded.append({"complaint_id": complaint_id, "reason": str(exc)})
+    schema = pa.schema([("complaint_id", pa.string()), ("band", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema), unbanded
+
+
+_MARKED = (
+    "SELECT c.*, b.band, "
+    "c.received_at < $start AND (c.resolved_at IS NULL OR c.resolved_at >= $start) AS outstanding, "
+    "c.received_at >= $start AND c.received_at < $end AS opened, "
+    "coalesce(c.resolved_at >= $start AND c.resolved_at < $end, FALSE) AS closed "
+    "FROM complaints c LEFT JOIN return_bands b USING (complaint_id) "
+    "WHERE c.received_at < $end"
+)
+
+
+BANDED = (
+    ("closed_within_3_business_days", "band = 'within_3_business_days'"),
+    ("closed_within_8_weeks", "band = 'within_8_weeks'"),
+    ("closed_after_8_weeks", "band = 'after_8_weeks'"),
+    ("closed_unbanded", "band IS NULL"),
+    ("upheld", "outcome IN ('upheld', 'partially_upheld')"),
+    ("redress_paid", "redress_amount > 0"),
+)
+
+
+def _counts_sql(by: str) -> str:
+    closed = "".join(f", count(*) FILTER (WHERE closed AND {c}) AS {n}" for n, c in BANDED)
+    return (
+        f"WITH marked AS ({_MARKED}) SELECT grouping({by}) = 1 AS total, {by}, "
+        "count(*) FILTER (WHERE outstanding) AS outstanding_at_start, "
+        "count(*) FILTER (WHERE opened) AS opened, "
+        f"count(*) FILTER (WHERE closed) AS closed{closed} "
+        f"FROM marked GROUP BY GROUPING SETS (({by}), ()) "
+        f"HAVING grouping({by}) = 1 OR count(*) FILTER (WHERE outstanding OR opened OR closed) > 0 "
+        f"ORDER BY total, {by}"
+    )
+
+
+def _redress_sql(by: str) -> str:
+    return (
+        f"WITH marked AS ({_MARKED}) SELECT grouping({by}) = 1 AS total, {by}, "
+        "redress_currency AS currency, count(*) AS complaints, sum(redress_amount) AS amount "
+        "FROM marked WHERE closed AND redress_amount > 0 "
+        f"GROUP BY GROUPING SETS (({by}, redress_currency), (redress_currency)) "
+        f"ORDER BY total, {by}, currency"
+    )
+
+
+def _regimes_sql(end: dt.datetime) -> str:
+    return (
+        "SELECT regime_id, count(*) AS with_deadline, "
+        "count(*) FILTER (WHERE status = 'met') AS within_deadline, "
+        "round(count(*) FILTER (WHERE status = 'met') / count(*), 4) AS share_within_deadline "
+        f"FROM ({complaint_deadlines.with_status(end)}) "
+        "WHERE due IS NOT NULL AND ((milestone = 'final_response' AND obligation <> 'extended') "
+        "OR (milestone = 'final_response_extended' AND obligation = 'duty')) "
+        "AND resolved_at >= $start AND resolved_at < $end "
+        "GROUP BY regime_id ORDER BY regime_id"
+    )

@@ -1,0 +1,85 @@
+"""The history routes: registers as they stood at an instant, consent at an instant, and a
+subject's proof bundle. Thin: parse, call the application, reply."""
+
+import datetime as dt
+from typing import Any
+
+from litestar import Request, Response, get
+
+from careledger.ledger.application.as_of import (
+    BadInstant,
+    TooLarge,
+    parse_axis,
+    parse_instant,
+    register_as_of,
+)
+from careledger.ledger.application.consent_at import consent_at
+from careledger.ledger.application.proof import proof_bundle
+from careledger.ledger.application.registers import UnknownFilter
+from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply
+
+HttpRequest = Request[Any, Any, Any]
+AXIS_HELP = "axis is occurred (when it happened, the default) or recorded (when we knew)"
+
+
+def _instant_and_axis(
+    params: dict[str, str], name: str
+) -> tuple[dt.datetime, Any] | Response[bytes]:
+    try:
+        at = parse_instant(params.pop(name, ""))
+    except BadInstant as exc:
+        return refusal(400, name, "instant", f"{exc}; or now")
+    try:
+        axis = parse_axis(params.pop("axis", "occurred"))
+    except ValueError:
+        return refusal(400, "axis", "enum", AXIS_HELP)
+    return at, axis
+
+
+async def registers_as_of(request: HttpRequest, name: str) -> Response[bytes]:
+    """``GET /v1/registers/{name}?as_of=T&axis=...``: the register as it stood at T."""
+    params = dict(request.query_params)
+    parsed = _instant_and_axis(params, "as_of")
+    if isinstance(parsed, Response):
+        return parsed
+    at, axis = parsed
+    try:
+        limit, offset = int(params.pop("limit", 100)), int(params.pop("offset", 0))
+    except ValueError:
+        return refusal(400, "limit", "integer", "limit and offset are whole numbers")
+    try:
+        page = await read(
+            request,
+            lambda c: register_as_of(c, name, params, at, axis, limit=limit, offset=offset),
+        )
+    except UnknownFilter as exc:
+        return refusal(400, exc.field, "filter", str(exc))
+    except TooLarge as exc:
+        return refusal(413, "as_of", "replay_size", str(exc))
+    return reply(page)
+
+
+@get("/v1/subjects/{subject_id:str}/consents/{purpose:str}", media_type=JSON)
+async def consent(request: HttpRequest) -> Response[bytes]:
+    subject_id: str = request.path_params["subject_id"]
+    purpose: str = request.path_params["purpose"]
+    params = dict(request.query_params)
+    params.setdefault("at", "now")
+    parsed = _instant_and_axis(params, "at")
+    if isinstance(parsed, Response):
+        return parsed
+    at, axis = parsed
+    try:
+        answer = await read(request, lambda c: consent_at(c, subject_id, purpose, at, axis))
+    except TooLarge as exc:
+        return refusal(413, "at", "replay_size", str(exc))
+    return reply(answer)
+
+
+@get("/v1/subjects/{subject_id:str}/proof", media_type=JSON)
+async def proof(request: HttpRequest) -> Response[bytes]:
+    subject_id: str = request.path_params["subject_id"]
+    return reply(await read(request, lambda c: proof_bundle(c, subject_id)))
+
+
+ROUTES = [consent, proof]
