@@ -94,7 +94,7 @@ async def run(args: dict[str, Any]) -> dict[str, Any]:
     )
     runner = LedgerRunner(store, consumer, _dead_letters(js, nc))
     if instrument:
-        consumer.fetch = _timed(phases, "fetch (nats-py, await)", consumer.fetch)
+        consumer.fetch = _timed(phases, "fetch (wait for the prefetched batch)", consumer.fetch)
         dead = runner.dead_letters
         dead.publish = _timed(phases, "dead letters", dead.publish)
         store.commit = _timed(phases, "commit (total, DuckDB)", store.commit)

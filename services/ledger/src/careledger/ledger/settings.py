@@ -14,7 +14,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8081
     consumer: str = "ledger"
-    batch_size: int = 1000
+    batch_size: int = 5000
     fetch_timeout: float = 0.5
     export_dir: Path = Path("var/exports")
     auditors_file: Path | None = None

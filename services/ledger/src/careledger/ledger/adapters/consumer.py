@@ -5,23 +5,40 @@ The DuckDB file is the source of truth for what has been applied, so the consume
 the durable with ``deliver_policy=by_start_sequence``. That applies the consumer settings
 on every start even when the durable existed (an existing durable silently keeps its old
 config otherwise), and after a crash or a failed batch it replays exactly from the first
-unapplied message instead of waiting ``ack_wait`` for redelivery.
+unapplied message instead of waiting ``ack_wait`` for redelivery. Anything delivered but
+not yet applied (a prefetched batch included) is dropped with the old subscription.
 
-Acks are ack-all: acknowledging the last message of a committed batch acknowledges it all.
+Pulling is done by hand (nats-py's ``fetch`` spends a task, a uuid and a ``wait_for`` per
+message): a pull request on ``$JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>`` whose
+deliveries land, in stream order, in one buffer filled by a subscription callback
+(``_Pulls``). ``fetch`` first asks with ``no_wait`` (what is there now, ended by a 404/408
+status when less than a batch is), and if nothing came, long-polls once with ``expires``.
+Before returning a batch it asks for the next one, so the server delivers it while the
+caller commits this one; at most one request is open and the buffer plus that request
+never exceed two batches. Acks are ack-all: acknowledging the last message of a committed
+batch acknowledges it all, never a prefetched one.
 """
 
+import asyncio
+import json
 import logging
 from contextlib import suppress
 
+from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from careledger.contracts.subjects import EVENT_STREAM, EVENT_SUBJECTS
+from careledger.ledger.adapters._pulls import ConsumerGone, Pulls
 from careledger.ledger.application.ingest import LogMessage
 
 log = logging.getLogger(__name__)
+GRACE = 2.0  # seconds past a request's own end before it counts as lost (disconnect)
+
+__all__ = ["ConsumerGone", "LedgerAheadOfStream", "LedgerConsumer", "log_message"]
 
 
 class LedgerAheadOfStream(RuntimeError):
@@ -35,7 +52,7 @@ class LedgerConsumer:
         *,
         durable: str = "ledger",
         stream: str = EVENT_STREAM,
-        batch: int = 1000,
+        batch: int = 5000,
         fetch_timeout: float = 0.5,
         ack_wait: float = 60.0,
     ) -> None:
@@ -45,7 +62,9 @@ class LedgerConsumer:
         self.batch = batch
         self.fetch_timeout = fetch_timeout
         self.ack_wait = ack_wait
-        self._sub: JetStreamContext.PullSubscription | None = None
+        self._nc: Client = js._nc
+        self._sub: Subscription | None = None
+        self._pulls: Pulls | None = None
 
     async def reset(self, start_sequence: int) -> None:
         """Deliver from ``start_sequence`` on, whatever the durable remembered."""
@@ -59,7 +78,12 @@ class LedgerConsumer:
         with suppress(NotFoundError):
             await self.js.delete_consumer(self.stream, self.durable)
         await self.js.add_consumer(self.stream, self._config(start_sequence))
-        self._sub = await self.js.pull_subscribe_bind(self.durable, self.stream)
+        inbox = self._nc.new_inbox()
+        pulls = Pulls(inbox, self.batch)
+        self._sub = await self._nc.subscribe(
+            f"{inbox}.*", cb=pulls.on_message, pending_msgs_limit=self.batch * 4 + 64
+        )
+        self._pulls = pulls
         log.info("consumer %s delivers from sequence %d", self.durable, start_sequence)
 
     def _config(self, start_sequence: int) -> ConsumerConfig:
@@ -69,24 +93,57 @@ class LedgerConsumer:
             opt_start_seq=max(start_sequence, 1),
             ack_policy=AckPolicy.ALL,
             ack_wait=self.ack_wait,
-            max_ack_pending=self.batch * 4,
+            max_ack_pending=self.batch * 4,  # a batch in commit, one prefetched, and slack
             max_deliver=-1,
             filter_subject=EVENT_SUBJECTS,
         )
 
     async def close(self) -> None:
-        """Unsubscribe (a drain after a fetch timeout can stall otherwise); keep the durable."""
+        """Unsubscribe and forget what was delivered but not returned; keep the durable."""
+        self._pulls = None
         if self._sub is not None:
             with suppress(Exception):
                 await self._sub.unsubscribe()
             self._sub = None
 
     async def fetch(self) -> list[Msg]:
-        assert self._sub is not None, "reset() first"
+        """Up to ``batch`` messages in stream order; [] if none came within the timeout."""
+        pulls = self._pulls
+        assert pulls is not None, "reset() first"
+        if not pulls.open and pulls.buffered < self.batch:
+            await self._request(pulls, self.batch - pulls.buffered, no_wait=True)
+        await self._settle(pulls, self.batch)
+        if not pulls.buffered:
+            await self._request(pulls, self.batch, no_wait=False)
+            await self._settle(pulls, 1)
+        msgs = pulls.take(self.batch)
+        if pulls.failed is not None:
+            raise pulls.failed
+        if not msgs and pulls.refused:  # a 409: max ack pending reached, leadership change
+            pulls.refused = False
+            await asyncio.sleep(self.fetch_timeout)
+        elif msgs and not pulls.open and pulls.buffered < self.batch:
+            await self._request(pulls, self.batch, no_wait=True)  # prefetch the next batch
+        return msgs
+
+    async def _request(self, pulls: Pulls, batch: int, *, no_wait: bool) -> None:
+        body: dict[str, object] = {"batch": batch}
+        if no_wait:
+            body["no_wait"] = True  # without expires: the server answers at once
+        else:
+            body["expires"] = int(self.fetch_timeout * 1e9)
+        reply = pulls.opened(batch, no_wait=no_wait)
+        subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.durable}"
+        await self._nc.publish(subject, json.dumps(body).encode(), reply=reply)
+
+    async def _settle(self, pulls: Pulls, enough: int) -> None:
+        """Wait until ``enough`` messages are buffered or no request is open."""
+        limit = (0.0 if pulls.no_wait else self.fetch_timeout) + GRACE
         try:
-            return await self._sub.fetch(self.batch, timeout=self.fetch_timeout)
-        except TimeoutError:  # nats.errors.TimeoutError, or asyncio's from inside nats-py
-            return []
+            await asyncio.wait_for(pulls.until(enough), limit)
+        except TimeoutError:  # the request's end never came (reconnect): stop waiting on it
+            log.warning("pull request on %s unanswered after %.1fs", self.durable, limit)
+            pulls.abandon()
 
     async def pending(self) -> int:
         info = await self.js.consumer_info(self.stream, self.durable)
@@ -95,8 +152,16 @@ class LedgerConsumer:
 
 def log_message(msg: Msg) -> LogMessage:
     return LogMessage(
-        sequence=msg.metadata.sequence.stream,
+        sequence=stream_sequence(msg),
         subject=msg.subject,
         data=msg.data,
         headers=dict(msg.headers or {}),
     )
+
+
+def stream_sequence(msg: Msg) -> int:
+    """The stream sequence from a JetStream reply subject, without nats-py's full parse."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9 and tokens[1] == "ACK":  # $JS.ACK.<stream>.<consumer>.<n>.<sseq>...
+        return int(tokens[5])
+    return int(msg.metadata.sequence.stream)  # the v2 form (domain, account hash)

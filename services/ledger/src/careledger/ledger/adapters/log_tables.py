@@ -1,5 +1,12 @@
 """The log's own tables (events with their hash chain, rejections, position) and the
-Arrow rows a batch appends to them."""
+Arrow rows a batch appends to them.
+
+``event_id`` carries no UNIQUE index: ``ingest`` rejects an event id the ledger holds
+(``LedgerStore.known``, in the same process that alone writes the file) or that came
+earlier in the batch, before anything is written. The index cost memory that grew with the
+log and a checkpoint that rewrote it whole, slower each time (docs/performance.md). Files
+created before keep their index; it still holds.
+"""
 
 import pyarrow as pa
 
@@ -8,7 +15,7 @@ from careledger.ledger.application.ingest import Outcome, Position, Rejection
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
   sequence BIGINT PRIMARY KEY,
-  event_id VARCHAR NOT NULL UNIQUE,
+  event_id VARCHAR NOT NULL,
   subject VARCHAR NOT NULL,
   type VARCHAR NOT NULL,
   aggregate VARCHAR NOT NULL,
@@ -62,26 +69,26 @@ REJECTED_SCHEMA = pa.schema(
 
 
 def event_rows(outcome: Outcome, previous: Position) -> pa.Table:
-    """The applied events of a batch, each with the hash before it and its own."""
-    prev = [previous.hash, *(a.hash for a in outcome.applied[:-1])]
-    return pa.Table.from_pylist(
-        [
-            {
-                "sequence": a.sequence,
-                "event_id": a.event.event_id,
-                "subject": a.subject,
-                "type": type(a.event).__name__,
-                "aggregate": a.event.aggregate,
-                "aggregate_id": a.event.aggregate_id,
-                "subject_id": a.event.subject_id,
-                "occurred_at": a.event.occurred_at,
-                "recorded_at": a.event.recorded_at,
-                "payload": a.payload,
-                "prev_hash": p,
-                "hash": a.hash,
-            }
-            for a, p in zip(outcome.applied, prev, strict=True)
-        ],
+    """The applied events of a batch, each with the hash before it and its own (columnar)."""
+    applied = outcome.applied
+    events = [a.event for a in applied]
+    hashes = [a.hash for a in applied]
+    columns = [
+        [a.sequence for a in applied],
+        [e.event_id for e in events],
+        [a.subject for a in applied],
+        [type(e).__name__ for e in events],
+        [e.aggregate for e in events],
+        [e.aggregate_id for e in events],
+        [e.subject_id for e in events],
+        [e.occurred_at for e in events],
+        [e.recorded_at for e in events],
+        [a.payload for a in applied],
+        [previous.hash, *hashes[:-1]],
+        hashes,
+    ]
+    return pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(columns, EVENTS_SCHEMA, strict=True)],
         schema=EVENTS_SCHEMA,
     )
 

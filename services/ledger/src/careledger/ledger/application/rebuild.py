@@ -30,11 +30,19 @@ def rebuild_projections(
     for projection in projections:
         target.execute(f"DROP TABLE IF EXISTS {projection.name}")
         projection.create(target)
-    total = source.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    first, last, total = source.execute(
+        "SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0), count(*) FROM events"
+    ).fetchall()[0]
     cursor = source.cursor()
-    cursor.execute("SELECT sequence, subject, payload, hash FROM events ORDER BY sequence")
     done = 0
-    while rows := cursor.fetchmany(CHUNK):
+    # By ranges of sequences, not one ORDER BY over the log: that sorts every payload at
+    # once and needs memory in proportion to the log (beyond the store's memory limit).
+    for start in range(first, last + 1, CHUNK):
+        rows = cursor.execute(
+            "SELECT sequence, subject, payload, hash FROM events "
+            "WHERE sequence >= ? AND sequence < ? ORDER BY sequence",
+            [start, start + CHUNK],
+        ).fetchall()
         batch = [
             Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
             for seq, subj, data, h in rows

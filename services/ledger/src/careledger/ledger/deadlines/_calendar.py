@@ -32,6 +32,9 @@ class Calendar:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "holidays", MappingProxyType(dict(self.holidays)))
+        # Answers already given: the calendar is immutable, and complaints share dates.
+        object.__setattr__(self, "_working_from", {})
+        object.__setattr__(self, "_business_days", {})
         try:
             ZoneInfo(self.timezone)  # fail now, not at the first deadline
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -60,16 +63,23 @@ class Calendar:
 
     def on_or_after(self, day: dt.date) -> dt.date:
         """``day`` if it is a working day, else the next one (rolling forward)."""
-        while not self.is_working_day(day):
-            day += _ONE_DAY
-        return day
+        known: dict[dt.date, dt.date] = self._working_from  # type: ignore[attr-defined]
+        if (found := known.get(day)) is None:
+            found = day
+            while not self.is_working_day(found):
+                found += _ONE_DAY
+            known[day] = found
+        return found
 
     def add_business_days(self, start: dt.date, count: int) -> dt.date:
         """Day ``count`` when the first working day after ``start`` is day 1."""
-        day = start
-        for _ in range(count):
-            day = self.next_working_day(day)
-        return day
+        known: dict[tuple[dt.date, int], dt.date] = self._business_days  # type: ignore[attr-defined]
+        if (found := known.get((start, count))) is None:
+            found = start
+            for _ in range(count):
+                found = self.next_working_day(found)
+            known[(start, count)] = found
+        return found
 
     def with_changes(
         self,

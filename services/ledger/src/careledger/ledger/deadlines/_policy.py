@@ -1,6 +1,7 @@
 """A regime as data: who it applies to, when the clock starts, and its milestones."""
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,12 +54,18 @@ class AppliesIf:
     kinds: tuple[str, ...] = ()
 
     def matches(self, case: Case) -> bool:
-        return (
-            any(_jurisdiction_within(case.jurisdiction, j) for j in self.jurisdictions)
-            and (not self.sectors or any(_sector_within(case.sector, s) for s in self.sectors))
-            and not any(_sector_within(case.sector, s) for s in self.exclude_sectors)
-            and (not self.kinds or case.kind in self.kinds)
-        )
+        return _matches(self, case.jurisdiction, case.sector, case.kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches(rule: AppliesIf, jurisdiction: str, sector: str, kind: str) -> bool:
+    """``AppliesIf.matches``, remembered: complaints repeat few (jurisdiction, sector, kind)."""
+    return (
+        any(_jurisdiction_within(jurisdiction, j) for j in rule.jurisdictions)
+        and (not rule.sectors or any(_sector_within(sector, s) for s in rule.sectors))
+        and not any(_sector_within(sector, s) for s in rule.exclude_sectors)
+        and (not rule.kinds or kind in rule.kinds)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -41,11 +41,11 @@ class Table:
     key: tuple[str, ...]
 
     def ddl(self) -> str:
+        """No PRIMARY KEY index: ``RowProjection.apply`` keeps keys unique (it loads every
+        touched key, deletes the rows it replaces, inserts each key once), and the index
+        grew memory with the table and made every checkpoint rewrite it whole."""
         cols = ",\n  ".join(f"{name} {kind}" for name, kind in self.columns.items())
-        return (
-            f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols},\n"
-            f"  PRIMARY KEY ({', '.join(self.key)})\n)"
-        )
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols}\n)"
 
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([(n, ARROW_TYPES[t]) for n, t in self.columns.items()])
@@ -62,6 +62,10 @@ class RowProjection:
     With ``scope`` (a prefix of the key, e.g. ``("complaint_id",)``) ``keys_of`` names
     scopes instead: every row of each touched scope is loaded, and ``evolve`` sees the
     rows of one scope at a time.
+
+    ``fresh`` says that no earlier batch can hold a key ``keys_of`` names (the key is the
+    event's own stream sequence or event id, which the ledger applies once): nothing is
+    loaded or deleted, the batch's rows are only inserted.
     """
 
     table: Table
@@ -69,6 +73,7 @@ class RowProjection:
     keys_of: Callable[[Applied], Iterable[Key]]
     evolve: Callable[[Rows, Applied], None]
     scope: tuple[str, ...] = ()
+    fresh: bool = False
 
     @property
     def lookup(self) -> tuple[str, ...]:
@@ -86,7 +91,7 @@ class RowProjection:
         relevant = [a for a in batch if isinstance(a.event, self.handles)]
         if not relevant:
             return
-        rows = self._load(con, {key for a in relevant for key in self.keys_of(a)})
+        rows = {} if self.fresh else self._load(con, {k for a in relevant for k in self.keys_of(a)})
         before = {key: _snapshot(row) for key, row in rows.items()}
         if self.scope:
             rows = self._evolve_by_scope(rows, relevant)
@@ -126,15 +131,23 @@ class RowProjection:
             join = " AND ".join(f"{self.table.name}.{k} = r.{k}" for k in self.table.key)
             with registered(con, "replaced_keys", self._keys_arrow(replaced, self.table.key)):
                 con.execute(f"DELETE FROM {self.table.name} USING replaced_keys r WHERE {join}")
-        fresh = pa.Table.from_pylist(rows, schema=self.table.arrow_schema())
-        with registered(con, "fresh_rows", fresh):
+        with registered(con, "fresh_rows", columns(rows, self.table.arrow_schema())):
             con.execute(f"INSERT INTO {self.table.name} SELECT * FROM fresh_rows")
 
     def _keys_arrow(self, keys: Iterable[Key], columns: tuple[str, ...]) -> pa.Table:
         schema = pa.schema([(k, ARROW_TYPES[self.table.columns[k]]) for k in columns])
-        return pa.Table.from_pylist(
-            [dict(zip(columns, key, strict=True)) for key in keys], schema=schema
+        keys = list(keys)
+        return pa.Table.from_arrays(
+            [pa.array([key[i] for key in keys], type=f.type) for i, f in enumerate(schema)],
+            schema=schema,
         )
+
+
+def columns(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
+    """Rows (dicts) as an Arrow table, built column by column."""
+    return pa.Table.from_arrays(
+        [pa.array([row[f.name] for row in rows], type=f.type) for f in schema], schema=schema
+    )
 
 
 def _snapshot(row: Row) -> Row:

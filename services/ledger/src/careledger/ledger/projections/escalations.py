@@ -71,4 +71,5 @@ def evolve(rows: Rows, applied: Applied) -> None:
     )
 
 
-PROJECTION = RowProjection(TABLE, (ComplaintEscalated,), keys_of, evolve)
+# fresh: the key is the event id, which the ledger applies once (``known``)
+PROJECTION = RowProjection(TABLE, (ComplaintEscalated,), keys_of, evolve, fresh=True)

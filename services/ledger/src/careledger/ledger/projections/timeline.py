@@ -47,4 +47,5 @@ def evolve(rows: Rows, applied: Applied) -> None:
     }
 
 
-PROJECTION = RowProjection(TABLE, (Event,), keys_of, evolve)
+# fresh: the key is the stream sequence, which the ledger applies once
+PROJECTION = RowProjection(TABLE, (Event,), keys_of, evolve, fresh=True)
