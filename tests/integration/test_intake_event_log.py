@@ -10,7 +10,7 @@ from careledger.contracts.events import Event
 from careledger.contracts.subjects import EVENT_STREAM
 from careledger.intake.adapters.event_log import JetStreamEventLog
 from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
-from careledger.intake.application.ports import ConcurrentWrite
+from careledger.intake.application.ports import ConcurrentWrite, History
 from careledger.intake.domain import Context
 from careledger.stack.nats_server import NatsServer
 from tests.unit.intake.builders import NOW, OTHER_SUBJECT, SUBJECT, an_id, give_consent, when
@@ -59,3 +59,33 @@ async def test_an_append_behind_the_last_sequence_is_a_concurrent_write(nc: Clie
         await log.append(consent_given(2), 0)
 
     assert len((await log.history("subject", SUBJECT)).events) == 1
+
+
+class StaleReplica(JetStreamEventLog):
+    """Direct gets answered by a follower that has not caught up: the last event missing."""
+
+    async def _direct_history(self, subject: str) -> History:
+        found = await super()._direct_history(subject)
+        stale = found.events[:-1]
+        return History(stale, stale[-1].sequence if stale else 0)
+
+
+async def test_a_history_a_stale_replica_answered_is_read_again_from_the_leader(
+    nc: Client,
+) -> None:
+    writer, last = JetStreamEventLog(nc), 0
+    for n in range(3):
+        last = (await writer.append(consent_given(n), last)).sequence
+
+    trusting = await StaleReplica(nc).history("subject", SUBJECT)
+    checked = await StaleReplica(nc, replicated=True).history("subject", SUBJECT)
+
+    assert (len(trusting.events), trusting.last_sequence) == (2, last - 1)  # what went wrong
+    assert [r.event.event_id for r in checked.events] == [an_id(f"{SUBJECT}-{n}") for n in range(3)]
+    assert checked.last_sequence == last
+
+
+async def test_a_leader_check_of_an_aggregate_never_written_finds_nothing(nc: Client) -> None:
+    history = await JetStreamEventLog(nc, replicated=True).history("subject", OTHER_SUBJECT)
+
+    assert (history.events, history.last_sequence) == ((), 0)

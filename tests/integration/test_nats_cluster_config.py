@@ -2,18 +2,14 @@
 acknowledged message when the stream leader is killed (DESIGN §8).
 
 The three configs are rendered into tmp_path with free loopback ports and private store dirs
-(nothing else changes), started as real nats-server processes and stopped by PID.
+(nothing else changes; ``tests/support/nats_cluster.py``), started as real nats-server
+processes and stopped by PID.
 """
 
 import asyncio
-import re
 import signal
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,116 +19,19 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig, StreamInfo
 
-from careledger.stack.nats_server import free_port, nats_server_binary, signal_and_wait
+from tests.support.nats_cluster import Node, running_cluster
 
 pytestmark = pytest.mark.integration
 
-CLUSTER_DIR = Path(__file__).parents[2] / "deploy" / "nats" / "cluster"
-NODES = ("n1", "n2", "n3")
 STREAM = "CLUSTER_PROBE"
 MESSAGES = 100
-HOST_PORT = re.compile(r"\b(?:0\.0\.0\.0|127\.0\.0\.1|localhost):(\d+)\b")
 T = TypeVar("T")
-STORE_DIR = re.compile(r"^(\s*store_dir\s*:\s*).*$", re.MULTILINE)
-
-
-@dataclass
-class Node:
-    server_name: str
-    config: Path
-    client_port: int
-    http_port: int
-    log: Path
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.client_port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [nats_server_binary(), "-c", str(self.config)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def signal(self, sig: signal.Signals, timeout: float = 10.0) -> None:
-        if self.process is not None:
-            signal_and_wait(self.process, sig, timeout)
-
-    def js_healthy(self) -> bool:
-        url = f"http://127.0.0.1:{self.http_port}/healthz?js-enabled-only=true"
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return bool(response.status == 200)
-        except (OSError, urllib.error.URLError):
-            return False
-
-
-def _top_level(text: str, key: str) -> str:
-    match = re.search(rf"^{key}\s*:\s*(\S+)", text, re.MULTILINE)
-    assert match, f"no top-level {key}: in the cluster config"
-    return match.group(1).strip("\"'")
-
-
-def _unique_free_ports(count: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < count:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return ports
-
-
-def render_cluster(tmp_path: Path) -> list[Node]:
-    """The shipped configs with every host:port moved to a free loopback port (consistently
-    across the three files, so the routes still meet) and each store_dir under tmp_path."""
-    texts = {name: (CLUSTER_DIR / f"{name}.conf").read_text() for name in NODES}
-    shipped = sorted({int(port) for text in texts.values() for port in HOST_PORT.findall(text)})
-    assert len(shipped) >= 9, f"expected client, route and monitoring ports, found {shipped}"
-    moved = dict(zip(shipped, _unique_free_ports(len(shipped)), strict=True))
-    nodes = []
-    for name, text in texts.items():
-        home = tmp_path / name
-        home.mkdir()
-        text = HOST_PORT.sub(lambda m: f"127.0.0.1:{moved[int(m.group(1))]}", text)
-        text, stores = STORE_DIR.subn(rf'\1"{home / "jetstream"}"', text)
-        assert stores == 1, f"{name}.conf: expected one store_dir"
-        config = home / "nats-server.conf"
-        config.write_text(text)
-        nodes.append(
-            Node(
-                server_name=_top_level(text, "server_name"),
-                config=config,
-                client_port=int(_top_level(text, "listen").rsplit(":", 1)[1]),
-                http_port=int(_top_level(text, "http").rsplit(":", 1)[1]),
-                log=home / "nats-server.log",
-            )
-        )
-    return nodes
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[dict[str, Node]]:
-    nodes = render_cluster(tmp_path)
-    try:
-        for node in nodes:
-            node.start()
-        deadline = time.monotonic() + 15
-        while not all(node.js_healthy() for node in nodes):
-            for node in nodes:
-                assert node.process is not None
-                if node.process.poll() is not None:
-                    pytest.fail(f"{node.server_name} exited:\n{node.log.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("the cluster's JetStream did not become healthy within 15 s")
-            time.sleep(0.05)
-        yield {node.server_name: node for node in nodes}
-    finally:
-        for node in nodes:
-            node.signal(signal.SIGTERM)
+    with running_cluster(tmp_path) as nodes:
+        yield nodes
 
 
 async def _eventually(what: str, attempt: Callable[[], Awaitable[T | None]], within: float) -> T:

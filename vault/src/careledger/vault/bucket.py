@@ -19,13 +19,16 @@ __all__ = ["VAULT_STREAM", "VaultBucketMismatch", "ensure_vault_bucket"]
 VAULT_STREAM = f"KV_{VAULT_BUCKET}"
 
 
-async def ensure_vault_bucket(js: JetStreamContext) -> KeyValue:
-    """The vault bucket: file storage, one revision per key, secure delete allowed."""
+async def ensure_vault_bucket(js: JetStreamContext, replicas: int = 1) -> KeyValue:
+    """The vault bucket: file storage, one revision per key, secure delete allowed.
+
+    ``replicas`` applies when the bucket is created (3 on a cluster, like the event stream:
+    intake cannot accept personal data while the vault is unreachable)."""
     try:
         await js.key_value(VAULT_BUCKET)
     except js_errors.BucketNotFoundError:
         with suppress(js_errors.BadRequestError):  # made concurrently: checked below
-            await js.add_stream(_stream_config())
+            await js.add_stream(_stream_config(replicas))
     stored = (await js.stream_info(VAULT_STREAM)).config
     found = (stored.storage, stored.max_msgs_per_subject, stored.max_age or 0, stored.deny_delete)
     if found != (StorageType.FILE, 1, 0, False):
@@ -37,7 +40,7 @@ async def ensure_vault_bucket(js: JetStreamContext) -> KeyValue:
     return await js.key_value(VAULT_BUCKET)
 
 
-def _stream_config() -> StreamConfig:
+def _stream_config(replicas: int) -> StreamConfig:
     """What ``create_key_value`` makes, except deny_delete, which erasure needs off."""
     return StreamConfig(
         name=VAULT_STREAM,
@@ -49,4 +52,5 @@ def _stream_config() -> StreamConfig:
         allow_direct=True,
         deny_delete=False,
         duplicate_window=120.0,
+        num_replicas=replicas,
     )

@@ -62,9 +62,13 @@ class IntakeService:
         nc = await self._connect()
         js = nc.jetstream(timeout=self.settings.publish_timeout)
         await ensure_streams(js, self.settings.stream)
-        kv = await ensure_vault_bucket(js)
+        kv = await ensure_vault_bucket(js, self.settings.stream.replicas)
         self._intake = Intake(
-            JetStreamEventLog(nc, timeout=self.settings.publish_timeout),
+            JetStreamEventLog(
+                nc,
+                timeout=self.settings.publish_timeout,
+                replicated=self.settings.stream.replicas > 1,
+            ),
             IntakeVault(JetStreamVault(kv, self.master_key)),
             self.clock,
         )

@@ -56,10 +56,11 @@ class LedgerService:
         self.nc = await self._connect()
         js = self.nc.jetstream()
         await self._wait_for_streams()
-        await ensure_access_stream(js)
+        replicas = self.settings.stream_replicas
+        await ensure_access_stream(js, replicas)
         self.access_log = AccessLog(js)
         if self.master_key is not None:
-            self.vault = JetStreamVault(await ensure_vault_bucket(js), self.master_key)
+            self.vault = JetStreamVault(await ensure_vault_bucket(js, replicas), self.master_key)
         self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.store = LedgerStore(self.settings.db_path)
         consumer = LedgerConsumer(
@@ -69,7 +70,10 @@ class LedgerService:
             fetch_timeout=self.settings.fetch_timeout,
         )
         self.runner = LedgerRunner(
-            self.store, consumer, DeadLetters(js, max_payload=self.nc.max_payload)
+            self.store,
+            consumer,
+            DeadLetters(js, max_payload=self.nc.max_payload),
+            checkpoint_every=self.settings.checkpoint_every,
         )
         self._stop.clear()
         self._task = asyncio.create_task(self.runner.run(self._stop))
@@ -133,6 +137,25 @@ class LedgerService:
         finally:
             cursor.execute("ROLLBACK")
             cursor.close()
+
+    async def store_answers(self) -> bool:
+        """Whether the DuckDB file answers a query (False while DuckDB has invalidated it,
+        until the runner opens it again)."""
+        store = self.store
+        if store is None:
+            return False
+
+        def probe() -> bool:
+            cursor = store.con.cursor()
+            try:
+                return bool(cursor.execute("SELECT count(*) FROM ledger_position").fetchall())
+            finally:
+                cursor.close()
+
+        try:
+            return await asyncio.to_thread(probe)
+        except Exception:
+            return False
 
     def is_connected(self) -> bool:
         return bool(self.nc and self.nc.is_connected)

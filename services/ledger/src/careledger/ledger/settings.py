@@ -18,6 +18,8 @@ class Settings:
     fetch_timeout: float = 0.5
     export_dir: Path = Path("var/exports")
     auditors_file: Path | None = None
+    stream_replicas: int = 1  # of the streams the ledger may create (access log, vault)
+    checkpoint_every: float = 30.0  # seconds idle between checkpoints of the DuckDB WAL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> "Settings":
@@ -35,5 +37,9 @@ class Settings:
             auditors_file=Path(env["CARELEDGER_AUDITORS_FILE"])
             if env.get("CARELEDGER_AUDITORS_FILE")
             else None,
+            stream_replicas=int(env.get("CARELEDGER_STREAM_REPLICAS") or cls.stream_replicas),
+            checkpoint_every=float(
+                env.get("CARELEDGER_LEDGER_CHECKPOINT_EVERY") or cls.checkpoint_every
+            ),
         )
         return replace(settings, **overrides)

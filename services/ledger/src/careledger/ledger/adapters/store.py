@@ -6,7 +6,7 @@ connection. Inserts are columnar (Arrow), never row by row.
 """
 
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -120,3 +120,10 @@ class LedgerStore:
                     "INSERT INTO rejected (sequence, subject, rule, reason, payload) "
                     "SELECT * FROM new_rejected"
                 )
+
+    def reopen(self) -> None:
+        """Connect to the file again. After a failed checkpoint (disk full) DuckDB
+        invalidates the database ("must be restarted"); a new connection replays the WAL."""
+        with suppress(duckdb.Error):  # already unusable; the new connection replaces it
+            self.con.close()
+        LedgerStore.__init__(self, self.path, self.projections)

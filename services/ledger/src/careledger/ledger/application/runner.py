@@ -3,11 +3,18 @@
 A crash before commit replays the batch; a crash after commit and before ack redelivers
 messages the ledger already holds, which ``ingest`` skips by sequence. Any failure while
 applying rolls back, and the consumer is reset to the first unapplied sequence.
+
+Until a batch is applied again the ledger is not ready, and ``Health.last_error`` says why
+in one line. A disk that refuses writes (full, or over a size limit) fails the commit, so
+nothing is acked; a checkpoint that fails makes DuckDB invalidate the database, which only
+a new connection recovers: the runner opens the file again once it can.
 """
 
 import asyncio
 import logging
+import re
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,14 +51,21 @@ class Health:
 
 class LedgerRunner:
     def __init__(
-        self, store: LedgerStore, consumer: Consumer, dead_letters: DeadLetterSink
+        self,
+        store: LedgerStore,
+        consumer: Consumer,
+        dead_letters: DeadLetterSink,
+        *,
+        checkpoint_every: float = CHECKPOINT_EVERY,
     ) -> None:
         self.store = store
         self.consumer = consumer
         self.dead_letters = dead_letters
+        self.checkpoint_every = checkpoint_every
         self.health = Health()
         self.position = Position()
         self._checkpointed = time.monotonic()
+        self._broken = False  # a failure happened: recover before the next batch
 
     async def start(self) -> None:
         self.position = await asyncio.to_thread(self.store.position)
@@ -63,13 +77,15 @@ class LedgerRunner:
         delay = 0.5
         while not stop.is_set():
             try:
+                if self._broken:
+                    await self._recover()
                 await self.step()
                 delay = 0.5
             except Exception as exc:
                 self._failed(exc)
-                await asyncio.sleep(delay)
+                with suppress(TimeoutError):  # back off, but stop at once when asked
+                    await asyncio.wait_for(stop.wait(), delay)
                 delay = min(delay * 2, 10.0)
-                await self._recover()
         await self.consumer.close()
 
     async def step(self) -> int:
@@ -96,22 +112,53 @@ class LedgerRunner:
         return len(msgs)
 
     def _failed(self, exc: Exception) -> None:
-        log.warning("batch not applied, nothing acknowledged: %r", exc, exc_info=exc)
+        self._broken = True
         self.health.applying = False
-        self.health.last_error = repr(exc)
+        self.health.last_error = reason(exc)
+        log.warning(
+            "batch not applied, nothing acknowledged: %s", self.health.last_error, exc_info=exc
+        )
 
     async def _checkpoint_when_idle(self) -> None:
         """Fold the WAL into the file while nothing arrives, so a restart after a crash
         replays little (the large checkpoint threshold otherwise defers it to shutdown)."""
         now = time.monotonic()
-        if now - self._checkpointed > CHECKPOINT_EVERY:
+        if now - self._checkpointed > self.checkpoint_every:
             self._checkpointed = now
             await asyncio.to_thread(self.store.checkpoint)
 
     async def _recover(self) -> None:
+        """Re-read the position (opening the file again if DuckDB gave up on it) and replay
+        from the first unapplied sequence. Readiness returns with the next good batch."""
         try:
             self.position = await asyncio.to_thread(self.store.position)
-            await self.consumer.reset(self.position.sequence + 1)
-            self.health.applying = True
         except Exception as exc:
-            self._failed(exc)
+            log.warning("the ledger's database cannot be read (%s): opening it again", reason(exc))
+            await asyncio.to_thread(self.store.reopen)
+            self.position = await asyncio.to_thread(self.store.position)
+        await self.consumer.reset(self.position.sequence + 1)
+        self._broken = False
+
+
+_PREFIX = re.compile(r"^(?:[A-Za-z]+(?: [A-Za-z]+)? Error: |Failed to commit: |Failed: )+")
+_INVALIDATED = re.compile(r"database has been invalidated.*?Original error: \"?(.*?)\"?$", re.S)
+
+
+def reason(exc: BaseException) -> str:
+    """The failure in one line for operators: the original error (not the rollback that
+    followed it), without DuckDB's nested prefixes, e.g. ``Could not write file
+    "/var/ledger.duckdb.wal": No space left on device``."""
+    root = exc
+    for _ in range(10):  # a chain, not a cycle: stop somewhere
+        inner = root.__cause__ or root.__context__
+        if inner is None:
+            break
+        root = inner
+    text = " ".join(str(root).split())
+    if not text:
+        return type(root).__name__
+    invalidated = _INVALIDATED.search(text)
+    if invalidated:
+        text = "database invalidated by an earlier failure, reopening it: " + invalidated.group(1)
+    text = _PREFIX.sub("", text)
+    return f"{text} ({type(root).__name__})"

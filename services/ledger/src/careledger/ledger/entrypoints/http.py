@@ -106,7 +106,7 @@ async def readyz(request: HttpRequest) -> Response[bytes]:
     checks = {
         "nats": service.is_connected(),
         "consumer": bool(service.runner and service.runner.health.applying),
-        "duckdb": bool(await read(request, lambda c: c.execute("SELECT 1").fetchall())),
+        "duckdb": await service.store_answers(),
     }
     error = service.runner.health.last_error if service.runner else None
     return reply(
