@@ -5,6 +5,7 @@ One process writes the file (DuckDB allows one writer); queries use cursors of t
 connection. Inserts are columnar (Arrow), never row by row.
 """
 
+import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -14,6 +15,7 @@ import pyarrow as pa
 
 from careledger.ledger.adapters.log_tables import SCHEMA, event_rows, rejected_rows
 from careledger.ledger.application.ingest import Outcome, Position, Rejection
+from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.application.references import Ref
 from careledger.ledger.projections import PROJECTIONS, RowProjection
 from careledger.ledger.projections._rows import registered
@@ -24,6 +26,7 @@ EXISTENCE = (
     ("complaint", "complaints", "complaint_id"),
 )
 
+log = logging.getLogger(__name__)
 CHECKPOINT_THRESHOLD = "64MB"
 MEMORY_LIMIT = "128MB"
 
@@ -41,11 +44,35 @@ class LedgerStore:
         # 80% of RAM). Larger thresholds stall less often but hold more (docs/performance.md).
         self.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        self.con.execute("SET TimeZone = 'UTC'")
+        # GLOBAL: the cursors queries use are connections of their own, with their own
+        # session settings; a host in another zone would otherwise see local offsets.
+        self.con.execute("SET GLOBAL TimeZone = 'UTC'")
         self.con.execute(SCHEMA)
-        for projection in self.projections:
-            projection.create(self.con)
+        self._bring_projections_up_to_date()
         self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
+
+    def _bring_projections_up_to_date(self) -> None:
+        """Rebuild from the events every projection whose table is missing or has other
+        columns than this version's (a register added or changed by an upgrade): registers
+        are derived data, so the log decides, and a new register covers every past event."""
+        outdated = [p for p in self.projections if self._columns(p.name) != list(p.table.columns)]
+        if not outdated:
+            return
+        held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        if held:
+            names = ", ".join(p.name for p in outdated)
+            log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
+        with self.transaction():
+            rebuild_projections(self.con, self.con, outdated)
+
+    def _columns(self, table: str) -> list[str]:
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = 'main' "
+            "AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def checkpoint(self) -> None:
         self.con.execute("CHECKPOINT")

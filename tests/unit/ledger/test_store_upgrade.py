@@ -1,0 +1,79 @@
+"""Opening a ledger file written by an older version: a register that is missing or has
+other columns is rebuilt from the events; the others are left as they are."""
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from careledger.ledger.adapters.store import LedgerStore
+from tests.unit.ledger.events import (
+    Ledger,
+    complaint_escalated,
+    complaint_extended,
+    complaint_filed,
+    escalation_decided,
+)
+
+T = dt.datetime(2026, 3, 23, 9, 0, tzinfo=dt.UTC)
+STORY = [
+    complaint_filed(T, jurisdiction="ES-MD"),
+    complaint_extended(T + dt.timedelta(days=5), new_deadline=dt.date(2026, 5, 1)),
+    complaint_escalated(
+        T + dt.timedelta(days=40),
+        from_level="frontline",
+        to_level="consumer_office",
+        body_name="OMIC Madrid",
+        initiated_by="customer",
+    ),
+    escalation_decided(T + dt.timedelta(days=90), level="consumer_office", decision="upheld"),
+]
+
+
+def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_an_older_file_gets_its_changed_and_missing_registers_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "l.duckdb"
+    ledger = Ledger(path)
+    ledger.feed(*STORY)
+    ledger.close()
+    complaints = rows(path, "SELECT * FROM complaints")
+    decisions = rows(path, "SELECT * FROM escalation_decisions")
+    timeline = rows(path, "SELECT * FROM timeline ORDER BY sequence")
+    # What an older version left: no decisions register, complaints without extensions.
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE escalation_decisions")
+    con.execute("ALTER TABLE complaints DROP COLUMN extended_to")
+    con.execute("UPDATE timeline SET type = 'untouched'")  # same columns: not rebuilt
+    con.close()
+
+    LedgerStore(path).close()
+
+    assert rows(path, "SELECT * FROM complaints") == complaints
+    assert rows(path, "SELECT * FROM escalation_decisions") == decisions
+    assert len(decisions) == 1
+    assert {r[4] for r in rows(path, "SELECT * FROM timeline")} == {"untouched"}
+    assert len(rows(path, "SELECT * FROM timeline")) == len(timeline)
+
+
+def test_cursors_read_instants_in_utc_whatever_the_host_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    store = LedgerStore(tmp_path / "l.duckdb")
+    try:
+        cursor = store.con.cursor()
+        assert cursor.execute("SELECT current_setting('TimeZone')").fetchall() == [("UTC",)]
+    finally:
+        store.close()
+        monkeypatch.undo()
+        time.tzset()
