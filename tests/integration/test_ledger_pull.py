@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from careledger.ledger.adapters.consumer import ConsumerGone
+from careledger.ledger.adapters.consumer import ConsumerGone, DeliveryGap
 from careledger.stack.nats_server import NatsServer
 from tests.integration.ledger_support import full_verify, ledger_bench
 from tests.support.events import contact_pair
@@ -82,3 +82,24 @@ async def test_a_consumer_deleted_under_the_ledger_makes_it_reset_and_carry_on(
         await bench.runner._recover()
         await bench.apply_until(last)
         assert sequences(bench.store) == [1, 2, 3, 4]
+
+
+async def test_messages_lost_in_flight_to_a_fresh_ledger_are_refused_not_acked(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with ledger_bench(nats_server.url, tmp_path / "l.duckdb", batch=4) as bench:
+        last = await bench.publish([e for _ in range(4) for e in contact_pair()])  # 8
+        consumer = bench.consumer
+        pulls = consumer._pulls
+        assert pulls is not None
+        await consumer._request(pulls, 4, no_wait=True)
+        await consumer._settle(pulls, 4)
+        assert len(pulls.take(4)) == 4  # delivered, never handed over: a dropped connection
+
+        with pytest.raises(DeliveryGap, match="expected stream sequence 1 first, got 5"):
+            await bench.runner.step()  # acking 5-8 would have acked 1-4 with them
+        await bench.runner._recover()
+        await bench.apply_until(last)
+
+        assert sequences(bench.store) == list(range(1, last + 1))
+        assert (await full_verify(bench.store, bench.js)).ok

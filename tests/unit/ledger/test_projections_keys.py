@@ -3,6 +3,11 @@ whether a row is created and updated in one batch, updated in a later one, or re
 
 from pathlib import Path
 
+import pytest
+
+from careledger.contracts import encode
+from careledger.contracts.subjects import event_subject
+from careledger.ledger.application.ingest import LogMessage, OutOfOrder
 from careledger.ledger.projections import PROJECTIONS
 from tests.unit.ledger.events import (
     CONTACT,
@@ -71,3 +76,13 @@ def test_a_row_updated_in_a_later_batch_and_a_redelivered_batch_keep_one_row_per
         {"status": "closed"}
     ]
     assert ledger.rows("SELECT count(*) AS n FROM timeline") == [{"n": len(STORY) + 1}]
+
+
+def test_a_batch_with_a_gap_is_refused_even_by_an_empty_ledger(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    first, _, third = (
+        LogMessage(n, event_subject(e), encode(e)) for n, e in enumerate(STORY[:3], 1)
+    )
+    with pytest.raises(OutOfOrder, match="expected stream sequence 2, got 3"):
+        ledger.deliver([first, third])
+    assert ledger.rows("SELECT count(*) AS n FROM events") == [{"n": 0}]

@@ -38,11 +38,16 @@ from careledger.ledger.application.ingest import LogMessage
 log = logging.getLogger(__name__)
 GRACE = 2.0  # seconds past a request's own end before it counts as lost (disconnect)
 
-__all__ = ["ConsumerGone", "LedgerAheadOfStream", "LedgerConsumer", "log_message"]
+__all__ = ["ConsumerGone", "DeliveryGap", "LedgerAheadOfStream", "LedgerConsumer", "log_message"]
 
 
 class LedgerAheadOfStream(RuntimeError):
     """The ledger holds sequences the stream does not: wrong server, or a recreated stream."""
+
+
+class DeliveryGap(RuntimeError):
+    """A batch did not start where the last one ended (messages lost in flight, e.g. a
+    dropped connection): acking it would ack the missing ones too, so it is refused."""
 
 
 class LedgerConsumer:
@@ -65,10 +70,12 @@ class LedgerConsumer:
         self._nc: Client = js._nc
         self._sub: Subscription | None = None
         self._pulls: Pulls | None = None
+        self._next = 1  # the stream sequence the next batch must start with
 
     async def reset(self, start_sequence: int) -> None:
         """Deliver from ``start_sequence`` on, whatever the durable remembered."""
-        last = (await self.js.stream_info(self.stream)).state.last_seq
+        state = (await self.js.stream_info(self.stream)).state
+        last = state.last_seq
         if start_sequence - 1 > last:
             raise LedgerAheadOfStream(
                 f"the ledger holds up to sequence {start_sequence - 1} but stream "
@@ -84,7 +91,8 @@ class LedgerConsumer:
             f"{inbox}.*", cb=pulls.on_message, pending_msgs_limit=self.batch * 4 + 64
         )
         self._pulls = pulls
-        log.info("consumer %s delivers from sequence %d", self.durable, start_sequence)
+        self._next = max(start_sequence, state.first_seq or 1)  # retention may have begun later
+        log.info("consumer %s delivers from sequence %d", self.durable, self._next)
 
     def _config(self, start_sequence: int) -> ConsumerConfig:
         return ConsumerConfig(
@@ -119,12 +127,21 @@ class LedgerConsumer:
         msgs = pulls.take(self.batch)
         if pulls.failed is not None:
             raise pulls.failed
+        if msgs:
+            self._require_next(msgs)
         if not msgs and pulls.refused:  # a 409: max ack pending reached, leadership change
             pulls.refused = False
             await asyncio.sleep(self.fetch_timeout)
         elif msgs and not pulls.open and pulls.buffered < self.batch:
             await self._request(pulls, self.batch, no_wait=True)  # prefetch the next batch
         return msgs
+
+    def _require_next(self, msgs: list[Msg]) -> None:
+        """The batch starts where the last one ended (``ingest`` checks within a batch)."""
+        first, last = msgs[0].metadata.sequence.stream, msgs[-1].metadata.sequence.stream
+        if first != self._next:
+            raise DeliveryGap(f"expected stream sequence {self._next} first, got {first}")
+        self._next = last + 1
 
     async def _request(self, pulls: Pulls, batch: int, *, no_wait: bool) -> None:
         body: dict[str, object] = {"batch": batch}

@@ -105,9 +105,11 @@ def _dangling(event: Event, exist: set[Ref]) -> tuple[str, str] | None:
 
 
 def _require_contiguous(fresh: list[LogMessage], position: Position) -> None:
-    expected = position.sequence + 1
+    """No gap: from the position on, and within the batch even for an empty ledger (whose
+    first sequence the consumer checks: a stream may start above 1 after retention)."""
+    expected = position.sequence + 1 if position.sequence else None
     for message in fresh:
-        if position.sequence and message.sequence != expected:
+        if expected is not None and message.sequence != expected:
             raise OutOfOrder(f"expected stream sequence {expected}, got {message.sequence}")
         expected = message.sequence + 1
 
