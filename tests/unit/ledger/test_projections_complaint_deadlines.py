@@ -579,9 +579,13 @@ def test_the_escalation_register_shows_the_decision_of_the_body(tmp_path: Path) 
         decided_at, level="consumer_office", decision="rejected", external_reference="OMIC-1"
     )
     again = escalation_decided(decided_at, level="consumer_office", decision="upheld")
+    foreign = escalation_decided(
+        decided_at, level="consumer_office", decision="settled", subject_id=OTHER_SUBJECT
+    )
     ledger.feed(FILED, to_office)
     (before,) = escalation_register(ledger)
-    ledger.feed(decision, again)  # the first decision recorded stands
+    # Published under another subject first: it must not hide the complaint's own decision.
+    ledger.feed(foreign, decision, again)  # the first decision recorded stands
     (after,) = escalation_register(ledger)
 
     assert (before["decision"], before["decided_at"]) == (None, None)

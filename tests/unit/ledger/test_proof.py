@@ -107,3 +107,30 @@ def test_another_subjects_event_slipped_in_fails_the_check(
     forged["items"].insert(2, other)
     problems = check_bundle(forged)
     assert f"item 2 (sequence 3): payload subject_id is not {SUBJECT!r}" in problems
+
+
+@pytest.mark.parametrize(
+    ("spoil", "named"),
+    [
+        (lambda b: b.update(items=5), "items is not a list"),
+        (lambda b: b["items"][0].update(sequence="5"), "item 0: not an object with an integer"),
+        (lambda b: b["items"][1].update(sequence=None), "item 1: not an object with an integer"),
+        (lambda b: b.update(ledger_head=[1, 2]), "ledger_head is not"),
+        (lambda b: b["ledger_head"].update(hash="00"), "ledger_head is not"),
+        (lambda b: b.update(erased=None), "erased does not agree"),
+        (
+            lambda b: b.update(items=[i for i in b["items"] if i["type"] != "SubjectErased"]),
+            "erased does not agree",
+        ),
+    ],
+)
+def test_a_malformed_or_inconsistent_bundle_is_reported_never_raised(
+    bundle: dict[str, Any], spoil: Any, named: str
+) -> None:
+    assert bundle["erased"] is not None  # the fixture's subject was erased
+    forged = copy.deepcopy(bundle)
+    spoil(forged)
+
+    problems = check_bundle(forged)
+
+    assert any(named in p for p in problems), problems

@@ -14,6 +14,8 @@ from tests.unit.ledger.events import (
     complaint_escalated,
     complaint_extended,
     complaint_filed,
+    contact_closed,
+    contact_opened,
     escalation_decided,
 )
 
@@ -77,3 +79,37 @@ def test_cursors_read_instants_in_utc_whatever_the_host_zone(
         store.close()
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_register_built_by_older_rules_is_rebuilt_and_a_current_one_is_not(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "l.duckdb"
+    ledger = Ledger(path)
+    ledger.feed(contact_opened(T), contact_closed(T + dt.timedelta(minutes=5)))
+    ledger.close()
+    outcome = rows(path, "SELECT outcome FROM contacts")
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE contacts SET outcome = 'by older rules'")
+    con.execute("UPDATE projection_versions SET version = version - 1 WHERE name = 'contacts'")
+    con.close()
+
+    LedgerStore(path).close()
+
+    assert rows(path, "SELECT outcome FROM contacts") == outcome
+    versions = dict(rows(path, "SELECT name, version FROM projection_versions"))
+    assert versions["contacts"] == 2
+
+
+def test_a_register_of_the_current_version_is_left_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "l.duckdb"
+    ledger = Ledger(path)
+    ledger.feed(contact_opened(T))
+    ledger.close()
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE contacts SET agent = 'left alone'")
+    con.close()
+
+    LedgerStore(path).close()
+
+    assert rows(path, "SELECT agent FROM contacts") == [("left alone",)]

@@ -62,7 +62,8 @@ class LedgerService:
         if self.master_key is not None:
             self.vault = JetStreamVault(await ensure_vault_bucket(js, replicas), self.master_key)
         self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self.store = LedgerStore(self.settings.db_path)
+        # Off the event loop: opening may rebuild registers an upgrade changed.
+        self.store = await asyncio.to_thread(LedgerStore, self.settings.db_path)
         consumer = LedgerConsumer(
             js,
             durable=self.settings.consumer,

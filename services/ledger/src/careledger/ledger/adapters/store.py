@@ -27,6 +27,9 @@ EXISTENCE = (
 )
 
 log = logging.getLogger(__name__)
+VERSIONS = (
+    "CREATE TABLE IF NOT EXISTS projection_versions (name VARCHAR PRIMARY KEY, version INTEGER)"
+)
 CHECKPOINT_THRESHOLD = "64MB"
 MEMORY_LIMIT = "128MB"
 
@@ -52,18 +55,29 @@ class LedgerStore:
         self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
 
     def _bring_projections_up_to_date(self) -> None:
-        """Rebuild from the events every projection whose table is missing or has other
-        columns than this version's (a register added or changed by an upgrade): registers
-        are derived data, so the log decides, and a new register covers every past event."""
-        outdated = [p for p in self.projections if self._columns(p.name) != list(p.table.columns)]
+        """Rebuild from the events every projection whose table is missing, has other
+        columns, or was built by another ``version`` of its rules (an upgrade added or
+        changed the register): registers are derived data, so the log decides, and a new
+        register covers every past event. One transaction: a crash leaves the old tables."""
+        self.con.execute(VERSIONS)
+        built = dict(self.con.execute("SELECT name, version FROM projection_versions").fetchall())
+        outdated = [
+            p
+            for p in self.projections
+            if built.get(p.name) != p.version or self._columns(p.name) != list(p.table.columns)
+        ]
         if not outdated:
             return
         held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        names = ", ".join(p.name for p in outdated)
         if held:
-            names = ", ".join(p.name for p in outdated)
             log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         with self.transaction():
-            rebuild_projections(self.con, self.con, outdated)
+            rebuild_projections(self.con, self.con, outdated, progress=_log_progress)
+            self.con.executemany(
+                "INSERT OR REPLACE INTO projection_versions VALUES (?, ?)",
+                [(p.name, p.version) for p in outdated],
+            )
 
     def _columns(self, table: str) -> list[str]:
         rows = self.con.execute(
@@ -154,3 +168,7 @@ class LedgerStore:
         with suppress(duckdb.Error):  # already unusable; the new connection replaces it
             self.con.close()
         LedgerStore.__init__(self, self.path, self.projections)
+
+
+def _log_progress(done: int, total: int) -> None:
+    log.info("rebuilt %d of %d events", done, total)

@@ -8,7 +8,8 @@ live consumer, so an as-of answer equals the register of a ledger fed only those
 Registers that move with the clock (deadline status, days open) are read with now = T.
 
 Cost: O(events up to T) per question (about the speed of ``careledger ledger rebuild``),
-streamed in chunks, refused above ``MAX_REPLAY`` events. Only the projections a register
+streamed in chunks, refused above ``MAX_REPLAY`` events, one replay at a time per process
+in at most ``REPLAY_MEMORY``. Only the projections a register
 reads are replayed, from only the event types they handle (``replayed_events`` counts
 those); a ``subject_id`` filter replays only that subject's events plus any other event
 naming the same contact, consent or complaint ids (rows are keyed by those ids, so this
@@ -16,6 +17,7 @@ closure gives exactly the rows the full replay would).
 """
 
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ Axis = Literal["occurred", "recorded"]
 AXES: dict[str, str] = {"occurred": "occurred_at", "recorded": "recorded_at"}
 CHUNK = 20_000
 MAX_REPLAY = 2_000_000
+REPLAY_MEMORY = "256MB"  # DuckDB spills beyond it; its default would be 80% of RAM
+_ONE_AT_A_TIME = threading.Lock()  # replays are CPU- and memory-heavy: never several at once
 NEEDS: dict[str, tuple[str, ...]] = {
     "contacts": ("contacts",),
     "consents": ("consents", "erasures"),
@@ -65,7 +69,8 @@ def parse_instant(text: str, now: dt.datetime | None = None) -> dt.datetime:
         return now or dt.datetime.now(dt.UTC)
     try:
         instant = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
+        instant.astimezone(dt.UTC)  # OverflowError: a zone pushing it past year 1 or 9999
+    except (ValueError, OverflowError):
         raise BadInstant(
             f"{text!r} is not an ISO 8601 instant (e.g. 2026-11-01T00:00:00Z)"
         ) from None
@@ -125,9 +130,23 @@ def replay(
             f"(SELECT {ROW_KEY} FROM events WHERE subject_id = ?))"
         )
         params += [subject_id, subject_id]
+    with _ONE_AT_A_TIME:
+        yield from _replayed(ledger, at, axis, where, params, projections, limit)
+
+
+def _replayed(
+    ledger: duckdb.DuckDBPyConnection,
+    at: dt.datetime,
+    axis: Axis,
+    where: str,
+    params: list[Any],
+    projections: Sequence[RowProjection],
+    limit: int,
+) -> Iterator[Replay]:
     memory = duckdb.connect(":memory:")
     try:
         memory.execute("SET TimeZone = 'UTC'")
+        memory.execute(f"SET memory_limit = '{REPLAY_MEMORY}'")
         for projection in projections:
             projection.create(memory)
         ledger.execute("BEGIN TRANSACTION")

@@ -2,11 +2,15 @@
 
 The manifest lists each file's rows and SHA-256 and the log position the export reflects.
 It holds no wall-clock time, and rows are written in key order, so exporting the same log
-twice gives identical bytes.
+twice gives identical bytes. Everything is read in one transaction, so the files agree
+with the position; an export is written aside and renamed into place under a name holding
+that position (``put_in_place``), so a directory once handed out never changes.
 """
 
 import hashlib
 import json
+import shutil
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +30,29 @@ def tables() -> dict[str, tuple[str, ...]]:
 
 def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
+    con.execute("BEGIN TRANSACTION")  # one snapshot: a commit meanwhile changes nothing here
+    try:
+        return _export(con, out, fmt)
+    finally:
+        con.execute("ROLLBACK")
+
+
+def staging_dir(export_dir: Path) -> Path:
+    """A fresh directory name to write an export in before ``put_in_place``."""
+    return export_dir / f".writing-{uuid.uuid4().hex}"
+
+
+def put_in_place(staging: Path, final: Path) -> Path:
+    """Rename a finished export into place. If ``final`` exists, it holds the same request
+    at the same log position, so the same bytes: it is kept and the new copy dropped."""
+    try:
+        staging.rename(final)
+    except OSError:
+        shutil.rmtree(staging)
+    return final
+
+
+def _export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str, Any]:
     position = con.execute("SELECT sequence, hash FROM ledger_position").fetchall()
     files = []
     for table, key in tables().items():

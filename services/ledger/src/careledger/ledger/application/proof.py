@@ -80,41 +80,75 @@ def proof_bundle(
     }
 
 
-def check_bundle(bundle: Mapping[str, Any]) -> list[str]:
+def check_bundle(bundle: Any) -> list[str]:
     """Every problem a third party would find in ``bundle``, each naming its item; [] if none.
 
-    Pure: needs only the bundle (no ledger, no network)."""
+    Pure: needs only the bundle (no ledger, no network). It shows that each item's hash
+    follows from its bytes and the hash before it, that neighbouring sequences link, and
+    that the head and the erasure marker agree with the items. That the items are the
+    ledger's, and all of them, is shown by comparing their hashes with the ledger's own
+    (``verify``, or an export's ``events``): the bundle alone cannot prove what it omits.
+    Malformed input is a problem reported, never an exception."""
     if not isinstance(bundle, Mapping):
         return ["not a proof bundle (a JSON object with format, items, ledger_head)"]
     if bundle.get("format") != FORMAT:
         return [f"format is {bundle.get('format')!r}, not {FORMAT!r}"]
+    items = bundle.get("items")
+    if not isinstance(items, list):
+        return ["items is not a list"]
     problems: list[str] = []
     previous: Mapping[str, Any] | None = None
-    for n, item in enumerate(bundle.get("items", [])):
-        if not isinstance(item, Mapping):
-            problems.append(f"item {n}: not an object")
+    for n, item in enumerate(items):
+        if not isinstance(item, Mapping) or not _is_int(item.get("sequence")):
+            problems.append(f"item {n}: not an object with an integer sequence")
             continue
-        where = f"item {n} (sequence {item.get('sequence')})"
+        where = f"item {n} (sequence {item['sequence']})"
         problems += [f"{where}: {p}" for p in _check_item(item, bundle.get("subject_id"))]
         if previous is not None:
-            if item.get("sequence", 0) <= previous.get("sequence", 0):
+            if item["sequence"] <= previous["sequence"]:
                 problems.append(f"{where}: sequences are not in increasing order")
-            elif item.get("sequence") == previous.get("sequence", 0) + 1 and item.get(
+            elif item["sequence"] == previous["sequence"] + 1 and item.get(
                 "prev_hash"
             ) != previous.get("hash"):
                 problems.append(f"{where}: prev_hash is not the hash of the item before")
         previous = item
-    head = bundle.get("ledger_head", {})
-    if previous is not None and head.get("sequence", 0) < previous.get("sequence", 0):
+    return (
+        problems
+        + _check_head(bundle.get("ledger_head"), items, previous)
+        + _check_erased(bundle, items)
+    )
+
+
+def _check_head(head: Any, items: list[Any], last: Mapping[str, Any] | None) -> list[str]:
+    if not (isinstance(head, Mapping) and _is_int(head.get("sequence")) and _is_hash(head)):
+        return ["ledger_head is not {sequence: an integer, hash: 64 hex digits}"]
+    problems = []
+    if last is not None and head["sequence"] < last["sequence"]:
         problems.append("ledger_head is older than the last item")
-    for item in bundle.get("items", []):
-        if (
-            isinstance(item, Mapping)
-            and item.get("sequence") == head.get("sequence")
-            and item.get("hash") != head.get("hash")
-        ):
+    for item in items:
+        at_head = isinstance(item, Mapping) and item.get("sequence") == head["sequence"]
+        if at_head and item.get("hash") != head["hash"]:
             problems.append(f"ledger_head: hash differs from item at sequence {head['sequence']}")
     return problems
+
+
+def _check_erased(bundle: Mapping[str, Any], items: list[Any]) -> list[str]:
+    erasures = [i for i in items if isinstance(i, Mapping) and i.get("type") == "SubjectErased"]
+    if bool(bundle.get("erased")) != bool(erasures):
+        return ["erased does not agree with the items (a SubjectErased item, or none)"]
+    return []
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_hash(head: Mapping[str, Any]) -> bool:
+    value = head.get("hash")
+    return isinstance(value, str) and len(value) == 64 and all(c in HEX for c in value)
+
+
+HEX = frozenset("0123456789abcdef")
 
 
 def _check_item(item: Mapping[str, Any], subject_id: Any) -> list[str]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 
-from careledger.ledger.application.export import Format, export
+from careledger.ledger.application.export import Format, export, put_in_place, staging_dir
 from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
 from careledger.ledger.entrypoints import history
 from careledger.ledger.entrypoints.personal import authenticate, personal_data
@@ -88,10 +88,11 @@ async def create_export(request: HttpRequest) -> Response[bytes]:
     if raw not in ("csv", "parquet"):
         return refusal(400, "format", "enum", "format is csv or parquet")
     fmt: Format = "csv" if raw == "csv" else "parquet"
-    service = service_of(request)
-    held = service.runner.position.sequence if service.runner else 0
-    out = service.settings.export_dir / f"log-{held}-{fmt}"
-    manifest = await read(request, lambda c: export(c, out, fmt))
+    export_dir = service_of(request).settings.export_dir
+    staging = staging_dir(export_dir)
+    manifest = await read(request, lambda c: export(c, staging, fmt))
+    held = manifest["log_position"]["sequence"]
+    out = put_in_place(staging, export_dir / f"log-{held}-{fmt}")
     return reply({"directory": str(out.resolve()), "manifest": manifest}, 201)
 
 

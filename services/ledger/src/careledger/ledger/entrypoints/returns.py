@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from careledger.ledger.application.export import Format
+from careledger.ledger.application.export import Format, put_in_place, staging_dir
 from careledger.ledger.application.returns import (
     DIMENSIONS,
     InvalidReturn,
@@ -77,10 +77,12 @@ async def complaints_return_files(request: HttpRequest) -> Response[bytes]:
         start, end, by = _asked(params)
     except InvalidReturn as exc:
         return refusal(400, exc.field, "return", str(exc))
-    service = service_of(request)
-    held = service.runner.position.sequence if service.runner else 0
-    out = service.settings.export_dir / f"return-complaints-{start}-{end}-{by}-{held}-{fmt}"
-    manifest = await read(request, lambda c: write_return(c, out, fmt, start, end, by))
+    export_dir = service_of(request).settings.export_dir
+    staging = staging_dir(export_dir)
+    manifest = await read(request, lambda c: write_return(c, staging, fmt, start, end, by))
+    held = manifest["log_position"]["sequence"]
+    name = f"return-complaints-{start}-{end}-{by}-{held}-{fmt}"
+    out = put_in_place(staging, export_dir / name)
     return reply({"directory": str(out.resolve()), "manifest": manifest}, 201)
 
 

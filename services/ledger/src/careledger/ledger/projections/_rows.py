@@ -66,6 +66,9 @@ class RowProjection:
     ``fresh`` says that no earlier batch can hold a key ``keys_of`` names (the key is the
     event's own stream sequence or event id, which the ledger applies once): nothing is
     loaded or deleted, the batch's rows are only inserted.
+
+    ``version`` changes whenever the rows the same events give change (a new rule, a fixed
+    one), so that a ledger file written before is rebuilt on open (``LedgerStore``).
     """
 
     table: Table
@@ -74,6 +77,7 @@ class RowProjection:
     evolve: Callable[[Rows, Applied], None]
     scope: tuple[str, ...] = ()
     fresh: bool = False
+    version: int = 1
 
     @property
     def lookup(self) -> tuple[str, ...]:

@@ -288,7 +288,8 @@ def _met_by(milestone: str) -> str | None:
     return "resolution" if base in RESOLUTIONS else None
 
 
-PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve, scope=("complaint_id",))
+# 2: extension notices met by ComplaintDeadlineExtended
+PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve, scope=("complaint_id",), version=2)
 
 
 def with_status(

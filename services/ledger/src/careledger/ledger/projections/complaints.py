@@ -145,4 +145,5 @@ def _filed(event: ComplaintFiled) -> Row:
     }
 
 
-PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve)
+# 2: extension columns
+PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve, version=2)

@@ -58,4 +58,5 @@ def evolve(rows: Rows, applied: Applied) -> None:
                 row["event_ids"] = [*row["event_ids"], event.event_id]
 
 
-PROJECTION = RowProjection(TABLE, (ContactOpened, ContactClosed), keys_of, evolve)
+# 2: the first closure stands, and only by the contact's own subject
+PROJECTION = RowProjection(TABLE, (ContactOpened, ContactClosed), keys_of, evolve, version=2)

@@ -1,10 +1,11 @@
 """Escalation decisions: what each external body decided on a complaint, and when.
 
-One row per (complaint_id, level), from ``ComplaintEscalationDecided``; ``decided_at`` is
-when the body decided (the event's ``occurred_at``). The first decision recorded for a
-level stands (intake refuses a second), as does nothing by another subject than the one
-who filed the complaint. The escalation register joins these rows to the escalation to
-that level (``registers.escalations_with_body_deadlines``).
+One row per (complaint_id, level, subject_id), from ``ComplaintEscalationDecided``;
+``decided_at`` is when the body decided (the event's ``occurred_at``). The first decision
+recorded for a level stands (intake refuses a second). The subject is part of the key and
+the escalation register joins on it (``registers.escalations_with_body_deadlines``), so a
+decision published under another subject than the complaint's shows nowhere and cannot
+hide the real one.
 """
 
 from careledger.contracts.events import ComplaintEscalationDecided
@@ -23,20 +24,21 @@ TABLE = Table(
         "recorded_at": "TIMESTAMPTZ",
         "event_ids": "VARCHAR[]",
     },
-    key=("complaint_id", "level"),
+    key=("complaint_id", "level", "subject_id"),
 )
 
 
 def keys_of(applied: Applied) -> list[Key]:
     assert isinstance(applied.event, ComplaintEscalationDecided)
-    return [(applied.event.complaint_id, applied.event.level)]
+    event = applied.event
+    return [(event.complaint_id, event.level, event.subject_id)]
 
 
 def evolve(rows: Rows, applied: Applied) -> None:
     event = applied.event
     assert isinstance(event, ComplaintEscalationDecided)
     rows.setdefault(
-        (event.complaint_id, event.level),
+        (event.complaint_id, event.level, event.subject_id),
         {
             "complaint_id": event.complaint_id,
             "level": event.level,
