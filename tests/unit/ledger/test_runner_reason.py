@@ -1,8 +1,14 @@
-"""What the ledger reports as its last error: one line an operator can act on."""
+"""What the ledger reports as its last error: one line an operator can act on; and a
+failure at start is retried and reported like any other."""
+
+import asyncio
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from careledger.ledger.application.runner import reason
+from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.application.runner import LedgerRunner, reason
 
 WAL = '"/var/careledger/ledger.duckdb.wal"'
 
@@ -47,3 +53,42 @@ def test_an_invalidated_database_says_so_and_why_on_one_line() -> None:
 
 def test_an_error_without_a_message_is_named_by_its_type() -> None:
     assert reason(TimeoutError()) == "TimeoutError"
+
+
+async def test_a_failure_at_start_is_retried_and_reported_not_fatal(tmp_path: Path) -> None:
+    class FlakyConsumer:
+        def __init__(self) -> None:
+            self.resets: list[int] = []
+            self.fetches = 0
+
+        async def reset(self, start_sequence: int) -> None:
+            self.resets.append(start_sequence)
+            if len(self.resets) == 1:
+                raise ConnectionError("nats: no servers available for connection")
+
+        async def fetch(self) -> list[Any]:
+            self.fetches += 1
+            if self.fetches == 2:
+                stop.set()
+            return []
+
+        async def close(self) -> None:
+            pass
+
+    class NoDeadLetters:
+        async def publish(self, rejections: list[Any]) -> None:
+            pass
+
+    stop = asyncio.Event()
+    consumer = FlakyConsumer()
+    store = LedgerStore(tmp_path / "l.duckdb")
+    runner = LedgerRunner(store, consumer, NoDeadLetters())
+    try:
+        await asyncio.wait_for(runner.run(stop), 10)
+    finally:
+        store.close()
+
+    assert consumer.resets == [1, 1]  # the failed start, then the retry from position + 1
+    assert runner.health.last_error is not None
+    assert "no servers available" in runner.health.last_error
+    assert runner.health.applying  # caught up after the retry

@@ -73,7 +73,10 @@ class LedgerRunner:
         self.health.applying = True
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.start()
+        # Starting is recovering from nothing (position, then consumer), inside the loop: a
+        # server not there yet, or a ledger ahead of the stream, is retried and reported by
+        # readiness, not a task that dies.
+        self._broken = True
         delay = 0.5
         while not stop.is_set():
             try:
