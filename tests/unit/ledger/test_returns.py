@@ -16,10 +16,10 @@ import holidays
 import pytest
 
 from careledger.contracts.events import Event
+from careledger.ledger.application.return_bands import band
 from careledger.ledger.application.returns import (
     DIMENSIONS,
     InvalidReturn,
-    band,
     complaints_return,
     write_return,
 )

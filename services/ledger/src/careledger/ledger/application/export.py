@@ -65,7 +65,9 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str,
             f"TO '{quoted}' ({options})"
         )
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        files.append({"file": target.name, "table": table, "rows": rows, "sha256": _sha256(target)})
+        files.append(
+            {"file": target.name, "table": table, "rows": rows, "sha256": sha256_of(target)}
+        )
     manifest = {
         "format": fmt,
         "log_position": {
@@ -79,7 +81,7 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str,
     return manifest
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

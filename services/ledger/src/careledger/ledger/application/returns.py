@@ -51,38 +51,15 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from careledger.ledger.application.export import VERSION, Format, _sha256
-from careledger.ledger.deadlines import (
-    AppliesIf,
-    Calendars,
-    Case,
-    DeadlineError,
-    Milestone,
-    Regime,
-    deadlines_for,
-)
+from careledger.ledger.application.export import VERSION, Format, sha256_of
+from careledger.ledger.application.return_bands import banded
+from careledger.ledger.deadlines import Calendars
 from careledger.ledger.projections import complaint_deadlines
 from careledger.ledger.projections._rows import registered
 
 Dimension = Literal["product", "cause", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("product", "cause", "channel")
 TABLES = ("counts", "redress", "regimes")
-BANDS = Regime(
-    regime_id="return.disp_1_10.bands",
-    version=1,
-    title="Complaints return bands: 3 business days, 8 weeks",
-    effective_from=dt.date.min,
-    effective_to=None,
-    applies_if=AppliesIf(jurisdictions=("*",)),
-    clock_start="receipt",
-    calendar="jurisdiction",
-    milestones=(
-        Milestone(name="within_3_business_days", offset=3, unit="business_days"),
-        Milestone(name="within_8_weeks", offset=8, unit="calendar_weeks", roll_forward=False),
-    ),
-    extension=None,
-    source="FCA DISP 1.5.1R, 1.6.2R; DISP 1.10 and 1 Annex 1R (complaints return)",
-)
 
 
 class InvalidReturn(ValueError):
@@ -106,24 +83,6 @@ def named_period(name: str, today: dt.date) -> tuple[dt.date, dt.date]:
     if name == "last-month":
         return (first - dt.timedelta(days=1)).replace(day=1), first
     raise InvalidReturn("period", f"period is one of {', '.join(PERIODS)}, not {name!r}")
-
-
-def band(
-    received_at: dt.datetime, resolved_at: dt.datetime, jurisdiction: str, calendars: Calendars
-) -> str:
-    """``within_3_business_days``, ``within_8_weeks`` or ``after_8_weeks``; DeadlineError
-    if the jurisdiction's calendar cannot tell."""
-    case = Case(
-        received_at=received_at,
-        jurisdiction=jurisdiction,
-        sector="",
-        kind="",
-        regimes=frozenset({BANDS.regime_id}),
-    )
-    for deadline in deadlines_for(case, [BANDS], calendars):
-        if resolved_at < deadline.ends_at:
-            return deadline.milestone
-    return "after_8_weeks"
 
 
 def complaints_return(
@@ -160,7 +119,12 @@ def write_return(
         with registered(con, "return_rows", table):
             con.execute(f"COPY (SELECT * FROM return_rows) TO '{quoted}' ({options})")
         files.append(
-            {"file": target.name, "table": name, "rows": table.num_rows, "sha256": _sha256(target)}
+            {
+                "file": target.name,
+                "table": name,
+                "rows": table.num_rows,
+                "sha256": sha256_of(target),
+            }
         )
     manifest = document | {"format": fmt, "code_version": VERSION, "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -183,7 +147,7 @@ def _compute(
     con.execute("BEGIN TRANSACTION")
     try:
         position = con.execute("SELECT sequence, hash FROM ledger_position").fetchall()
-        bands, unbanded = _bands(con, period, calendars)
+        bands, unbanded = banded(con, period, calendars)
         with registered(con, "return_bands", bands):
             tables = {
                 "counts": con.sql(_counts_sql(by), params=period).to_arrow_table(),
@@ -203,29 +167,6 @@ def _compute(
         "unbanded": unbanded,
     }
     return document, tables
-
-
-def _bands(
-    con: duckdb.DuckDBPyConnection, period: dict[str, dt.datetime], calendars: Calendars
-) -> tuple[pa.Table, list[dict[str, str]]]:
-    closed = con.execute(
-        "SELECT complaint_id, received_at, resolved_at, jurisdiction FROM complaints "
-        "WHERE resolved_at >= $start AND resolved_at < $end ORDER BY complaint_id",
-        period,
-    ).fetchall()
-    rows, unbanded = [], []
-    for complaint_id, received_at, resolved_at, jurisdiction in closed:
-        try:
-            rows.append(
-                {
-                    "complaint_id": complaint_id,
-                    "band": band(received_at, resolved_at, jurisdiction, calendars),
-                }
-            )
-        except DeadlineError as exc:
-            unbanded.append({"complaint_id": complaint_id, "reason": str(exc)})
-    schema = pa.schema([("complaint_id", pa.string()), ("band", pa.string())])
-    return pa.Table.from_pylist(rows, schema=schema), unbanded
 
 
 _MARKED = (
