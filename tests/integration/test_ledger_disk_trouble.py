@@ -79,16 +79,8 @@ class PipedLedger(LedgerProcess):
         )
         self._pump = threading.Thread(target=_pump, args=(self.process, log_path), daemon=True)
         self._pump.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"ledger exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                self.get("/healthz")
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError("ledger did not answer /healthz")
+        self.wait_until_healthy(timeout, exited=lambda: f":\n{log_path.read_text()[-3000:]}")
+        return self
 
     def stop(self) -> None:
         super().stop()

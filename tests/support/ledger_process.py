@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,18 @@ class LedgerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        return self.wait_until_healthy(timeout)
+
+    def wait_until_healthy(
+        self, timeout: float, exited: Callable[[], str] = str
+    ) -> "LedgerProcess":
+        """Until /healthz answers; RuntimeError (with what ``exited()`` says, e.g. the log's
+        tail) if the process ends first."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"ledger exited with {self.process.returncode}")
+                raise RuntimeError(f"ledger exited with {self.process.returncode}{exited()}")
             try:
                 self.get("/healthz")
                 return self

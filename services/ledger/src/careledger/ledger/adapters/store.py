@@ -74,9 +74,10 @@ class LedgerStore:
             log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         with self.transaction():
             rebuild_projections(self.con, self.con, outdated, progress=_log_progress)
-            self.con.executemany(
-                "INSERT OR REPLACE INTO projection_versions VALUES (?, ?)",
-                [(p.name, p.version) for p in outdated],
+            values = ", ".join("(?, ?)" for _ in outdated)
+            self.con.execute(
+                f"INSERT OR REPLACE INTO projection_versions VALUES {values}",
+                [v for p in outdated for v in (p.name, p.version)],
             )
 
     def _columns(self, table: str) -> list[str]:
