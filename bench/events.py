@@ -244,15 +244,27 @@ def publication(event: Event) -> tuple[str, bytes, dict[str, str]]:
 
 def generate(count: int, seed: int = 20261123, open_stories: int = 400) -> Generated:
     """``count`` events: stories interleaved, in time order, from ``seed``."""
-    rng = random.Random(seed)
-    factory = EventFactory(rng, subjects=max(1000, count // 8))
-    gap = SPAN / count
-    active: list[Iterator[Any]] = []
+    factory = EventFactory(random.Random(seed), subjects=max(1000, count // 8))
     messages: list[tuple[str, bytes, dict[str, str]]] = []
     types: Counter[str] = Counter()
     size = 0
+    for event in stream(factory, count, open_stories):
+        subject, data, headers = publication(event)
+        messages.append((subject, data, headers))
+        types[type(event).__name__] += 1
+        size += len(data)
+    return Generated(messages, types, factory.subjects, size / max(1, len(messages)))
+
+
+def stream(factory: EventFactory, count: int, open_stories: int = 400) -> Iterator[Event]:
+    """``count`` events from ``factory``'s stories, interleaved, in time order: one at a
+    time, so that a log of ten million need not be held in memory."""
+    rng = factory.rng
+    gap = SPAN / count
+    active: list[Iterator[Any]] = []
     when = BASE_TIME
-    while len(messages) < count:
+    made = 0
+    while made < count:
         while len(active) < open_stories:
             active.append(factory.story())
         index = rng.randrange(len(active))
@@ -262,12 +274,8 @@ def generate(count: int, seed: int = 20261123, open_stories: int = 400) -> Gener
             active.pop()
             continue
         when += gap
-        event = step(when)
-        subject, data, headers = publication(event)
-        messages.append((subject, data, headers))
-        types[type(event).__name__] += 1
-        size += len(data)
-    return Generated(messages, types, factory.subjects, size / max(1, len(messages)))
+        made += 1
+        yield step(when)
 
 
 # --- commands for the intake load driver -------------------------------------------------

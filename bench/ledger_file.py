@@ -1,0 +1,58 @@
+"""Child process: a ledger file of N events, for asking auditor questions at a size the
+stream-fed runs cannot reach in a bench's time (ten million events).
+
+The events go through the ledger's own ``ingest`` and ``LedgerStore.commit`` in batches,
+exactly as the runner applies them, with the stream left out: the file holds the same
+rows a consumer would have written. Events are generated one at a time (``stream``), so
+the log is never held in memory. Progress goes to stderr.
+
+    python -m bench.ledger_file '{"db": "/tmp/l.duckdb", "events": 10000000}'
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import child_args, emit
+from bench.events import EventFactory, publication, stream
+from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.application.ingest import LogMessage, ingest
+
+BATCH = 5000
+
+
+def fill(db: Path, count: int, seed: int) -> dict[str, Any]:
+    store = LedgerStore(db)
+    factory = EventFactory(random.Random(seed), subjects=max(1000, count // 8))
+    started = time.perf_counter()
+    batch: list[LogMessage] = []
+    rejected = 0
+    for sequence, event in enumerate(stream(factory, count), start=1):
+        subject, data, headers = publication(event)
+        batch.append(LogMessage(sequence, subject, data, headers))
+        if len(batch) == BATCH or sequence == count:
+            position = store.position()
+            outcome = ingest(batch, position, store)
+            store.commit(outcome, position)
+            rejected += len(outcome.rejected)
+            batch = []
+            if sequence % 500_000 == 0 or sequence == count:
+                rate = sequence / (time.perf_counter() - started)
+                print(f"filled {sequence:,} of {count:,} ({rate:,.0f}/s)", file=sys.stderr)
+    store.checkpoint()
+    store.close()
+    elapsed = time.perf_counter() - started
+    return {"events": count, "rejected": rejected, "seconds": elapsed, "bytes": db.stat().st_size}
+
+
+def main() -> None:
+    args = child_args()
+    emit(fill(Path(args["db"]), int(args["events"]), int(args.get("seed", 20261123))))
+
+
+if __name__ == "__main__":
+    main()
