@@ -272,7 +272,7 @@ def ledger(month: list[Complaint], tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 def con(ledger: Ledger) -> Any:
-    cursor = ledger.store.con.cursor()
+    cursor = ledger.store.cursor()
     yield cursor
     cursor.close()
 
@@ -363,7 +363,7 @@ def test_a_complaint_outside_the_calendar_years_is_counted_as_unbanded(tmp_path:
     try:
         ledger.feed(*late.events())
         found = complaints_return(
-            ledger.store.con.cursor(), dt.date(2029, 1, 1), dt.date(2029, 2, 1), "channel"
+            ledger.store.cursor(), dt.date(2029, 1, 1), dt.date(2029, 2, 1), "channel"
         )
     finally:
         ledger.close()
@@ -396,7 +396,7 @@ def test_an_extension_in_time_makes_the_extended_deadline_the_one_counted(
     try:
         ledger.feed(filed, *([notice] if extended else []), resolved)
         found = complaints_return(
-            ledger.store.con.cursor(), dt.date(2026, 4, 1), dt.date(2026, 5, 1), "channel"
+            ledger.store.cursor(), dt.date(2026, 4, 1), dt.date(2026, 5, 1), "channel"
         )
     finally:
         ledger.close()

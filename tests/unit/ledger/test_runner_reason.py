@@ -51,6 +51,28 @@ def test_an_invalidated_database_says_so_and_why_on_one_line() -> None:
     )
 
 
+def test_a_failed_checkpoint_of_the_attached_file_says_so_then_and_after() -> None:
+    """DuckDB's words when the store's attached file fails a checkpoint, and on every use
+    after it until the file is attached again."""
+    failed = duckdb.IOException(
+        'IO Error: Checkpoint failed for database "ledger". The database has been '
+        f"invalidated. Original error: Could not write file {WAL}: File too large"
+    )
+    after = duckdb.IOException(
+        'IO Error: Database "ledger" has been invalidated because checkpointing failed. '
+        "Detach and reattach it before using it again. Original error: Could not write "
+        f"file {WAL}: File too large"
+    )
+    assert reason(failed) == (
+        "checkpoint failed, database invalidated, reopening it: "
+        f"Could not write file {WAL}: File too large (IOException)"
+    )
+    assert reason(after) == (
+        "database invalidated by a failed checkpoint, reopening it: "
+        f"Could not write file {WAL}: File too large (IOException)"
+    )
+
+
 def test_an_error_without_a_message_is_named_by_its_type() -> None:
     assert reason(TimeoutError()) == "TimeoutError"
 

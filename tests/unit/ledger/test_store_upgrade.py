@@ -73,7 +73,7 @@ def test_cursors_read_instants_in_utc_whatever_the_host_zone(
     time.tzset()
     store = LedgerStore(tmp_path / "l.duckdb")
     try:
-        cursor = store.con.cursor()
+        cursor = store.cursor()
         assert cursor.execute("SELECT current_setting('TimeZone')").fetchall() == [("UTC",)]
     finally:
         store.close()

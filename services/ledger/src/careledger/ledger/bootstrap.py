@@ -129,7 +129,7 @@ class LedgerService:
     async def verify(self) -> Report:
         """Chain, stream and rebuild checks on a cursor of the live store."""
         assert self.store is not None and self.nc is not None
-        cursor = self.store.con.cursor()
+        cursor = self.store.cursor()
         cursor.execute("BEGIN TRANSACTION")  # one consistent snapshot while the ledger applies
         try:
             held = cursor.execute("SELECT sequence FROM ledger_position").fetchall()
@@ -147,7 +147,7 @@ class LedgerService:
             return False
 
         def probe() -> bool:
-            cursor = store.con.cursor()
+            cursor = store.cursor()
             try:
                 return bool(cursor.execute("SELECT count(*) FROM ledger_position").fetchall())
             finally:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from careledger.contracts import decode_event
+from careledger.ledger import duck
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.projections import PROJECTIONS, RowProjection
 
@@ -33,7 +34,7 @@ def rebuild_projections(
     first, last, total = source.execute(
         "SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0), count(*) FROM events"
     ).fetchall()[0]
-    cursor = source.cursor()
+    cursor = duck.cursor(source)
     done = 0
     # By ranges of sequences, not one ORDER BY over the log: that sorts every payload at
     # once and needs memory in proportion to the log (beyond the store's memory limit).

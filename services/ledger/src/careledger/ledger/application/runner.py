@@ -144,7 +144,23 @@ class LedgerRunner:
 
 
 _PREFIX = re.compile(r"^(?:[A-Za-z]+(?: [A-Za-z]+)? Error: |Failed to commit: |Failed: )+")
-_INVALIDATED = re.compile(r"database has been invalidated.*?Original error: \"?(.*?)\"?$", re.S)
+# DuckDB's words for a database it gave up on, and ours for the operator.
+_INVALIDATED = (
+    (
+        re.compile(r"^Checkpoint failed for database .*?Original error: (.*)$", re.S),
+        "checkpoint failed, database invalidated, reopening it: ",
+    ),
+    (
+        re.compile(
+            r"has been invalidated because checkpointing failed.*?Original error: (.*)$", re.S
+        ),
+        "database invalidated by a failed checkpoint, reopening it: ",
+    ),
+    (
+        re.compile(r"database has been invalidated.*?Original error: \"?(.*?)\"?$", re.S),
+        "database invalidated by an earlier failure, reopening it: ",
+    ),
+)
 
 
 def reason(exc: BaseException) -> str:
@@ -160,8 +176,9 @@ def reason(exc: BaseException) -> str:
     text = " ".join(str(root).split())
     if not text:
         return type(root).__name__
-    invalidated = _INVALIDATED.search(text)
-    if invalidated:
-        text = "database invalidated by an earlier failure, reopening it: " + invalidated.group(1)
     text = _PREFIX.sub("", text)
+    for pattern, words in _INVALIDATED:
+        if invalidated := pattern.search(text):
+            text = words + invalidated.group(1)
+            break
     return f"{text} ({type(root).__name__})"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from careledger.ledger import duck
 from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.chain import GENESIS, link
 from careledger.ledger.projections import PROJECTIONS, RowProjection
@@ -109,7 +110,7 @@ def compare_with_rebuild(
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, chunk: int = 10_000) -> Iterator[tuple]:  # type: ignore[type-arg]
-    cursor = con.cursor()
+    cursor = duck.cursor(con)
     cursor.execute(sql)
     while rows := cursor.fetchmany(chunk):
         yield from rows

@@ -39,7 +39,7 @@ async def read(
         raise HTTPException(status_code=503, detail="the ledger is starting")
 
     def run() -> Any:
-        cursor = store.con.cursor()
+        cursor = store.cursor()
         try:
             return work(cursor)
         finally:
