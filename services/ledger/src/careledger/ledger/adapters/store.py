@@ -60,6 +60,9 @@ class LedgerStore:
         self.con.execute(SCHEMA)
         self._bring_projections_up_to_date()
         self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
+        # ``known`` and ``existing`` ask on a connection of their own: the runner ingests
+        # the next batch while this one commits on ``con``.
+        self._reader = self.cursor()
 
     def _bring_projections_up_to_date(self) -> None:
         """Rebuild from the events every projection whose table is missing, has other
@@ -104,6 +107,7 @@ class LedgerStore:
         return duck.cursor(self.con, DATABASE)
 
     def close(self) -> None:
+        self._reader.close()
         self.con.close()
 
     def position(self) -> Position:
@@ -117,8 +121,8 @@ class LedgerStore:
         if not event_ids:
             return set()
         ids = pa.table({"event_id": pa.array(list(event_ids), pa.string())})
-        with registered(self.con, "candidate_ids", ids):
-            rows = self.con.execute(
+        with registered(self._reader, "candidate_ids", ids):
+            rows = self._reader.execute(
                 "SELECT e.event_id FROM events e JOIN candidate_ids c USING (event_id)"
             ).fetchall()
         return {row[0] for row in rows}
@@ -132,7 +136,7 @@ class LedgerStore:
             if ids and table not in kept:  # a store without that register cannot tell
                 found |= {(kind, ref_id) for ref_id in ids}
             elif ids:
-                rows = self.con.execute(
+                rows = self._reader.execute(
                     f"SELECT DISTINCT {column} FROM {table} WHERE {column} IN (SELECT unnest(?))",
                     [ids],
                 ).fetchall()
@@ -142,14 +146,18 @@ class LedgerStore:
     def commit(self, outcome: Outcome, previous: Position) -> None:
         """Events, rejections, every projection and the position: all or nothing."""
         with self.transaction():
-            self._append_events(outcome, previous)
-            self._append_rejected(outcome.rejected)
-            for projection in self.projections:
-                projection.apply(self.con, outcome.applied)
-            self.con.execute(
-                "INSERT OR REPLACE INTO ledger_position VALUES (1, ?, ?)",
-                [outcome.position.sequence, outcome.position.hash],
-            )
+            self.commit_rows(outcome, previous)
+
+    def commit_rows(self, outcome: Outcome, previous: Position) -> None:
+        """What ``commit`` writes, inside the caller's transaction."""
+        self._append_events(outcome, previous)
+        self._append_rejected(outcome.rejected)
+        for projection in self.projections:
+            projection.apply(self.con, outcome.applied)
+        self.con.execute(
+            "INSERT OR REPLACE INTO ledger_position VALUES (1, ?, ?)",
+            [outcome.position.sequence, outcome.position.hash],
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -177,8 +185,9 @@ class LedgerStore:
     def reopen(self) -> None:
         """Connect to the file again. After a failed checkpoint (disk full) DuckDB
         invalidates the database ("must be restarted"); a new connection replays the WAL."""
-        with suppress(duckdb.Error):  # already unusable; the new connection replaces it
-            self.con.close()
+        for con in (self._reader, self.con):
+            with suppress(duckdb.Error):  # already unusable; the new connection replaces it
+                con.close()
         LedgerStore.__init__(self, self.path, self.projections)
 
 

@@ -56,6 +56,25 @@ class Store(Protocol):
     def existing(self, refs: Collection[Ref]) -> set[Ref]: ...
 
 
+@dataclass(frozen=True)
+class Committing:
+    """The store as it will be once ``outcome``, still being committed, is: what the next
+    batch is ingested against meanwhile. The store's answers may come from before that
+    commit or after it; the outcome's own ids and creations complete them either way."""
+
+    store: Store
+    outcome: Outcome
+
+    def known(self, event_ids: Collection[str]) -> set[str]:
+        ids = set(event_ids)
+        return self.store.known(ids) | (ids & {a.event.event_id for a in self.outcome.applied})
+
+    def existing(self, refs: Collection[Ref]) -> set[Ref]:
+        asked = set(refs)
+        made = {ref for a in self.outcome.applied if (ref := created(a.event)) is not None}
+        return self.store.existing(asked) | (asked & made)
+
+
 def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> Outcome:
     fresh = sorted((m for m in messages if m.sequence > position.sequence), key=_seq)
     _require_contiguous(fresh, position)

@@ -1,8 +1,14 @@
 """The ledger's loop: fetch a batch, dead-letter what is invalid, commit, then ack.
 
+Two batches are in hand at a time: while one commits (in a thread, mostly inside DuckDB,
+which lets go of the GIL), the next is fetched and ingested (decoded, checked, hashed)
+against the store as that commit will leave it (``Committing``). Only a committed batch
+is acked, and only after it is committed.
+
 A crash before commit replays the batch; a crash after commit and before ack redelivers
 messages the ledger already holds, which ``ingest`` skips by sequence. Any failure while
-applying rolls back, and the consumer is reset to the first unapplied sequence.
+applying rolls back, and the consumer is reset to the first unapplied sequence (a batch
+ingested ahead is dropped with it).
 
 Until a batch is applied again the ledger is not ready, and ``Health.last_error`` says why
 in one line. A disk that refuses writes (full, or over a size limit) fails the commit, so
@@ -22,7 +28,14 @@ from nats.aio.msg import Msg
 
 from careledger.ledger.adapters.consumer import log_message
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.ingest import Position, Rejection, ingest
+from careledger.ledger.application.ingest import (
+    Committing,
+    Outcome,
+    Position,
+    Rejection,
+    Store,
+    ingest,
+)
 
 log = logging.getLogger(__name__)
 CHECKPOINT_EVERY = 30.0  # seconds between checkpoints while idle
@@ -36,6 +49,14 @@ class Consumer(Protocol):
 
 class DeadLetterSink(Protocol):
     async def publish(self, rejections: list[Rejection]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """A fetched batch and what ingesting it gave, not yet committed."""
+
+    msgs: list[Msg]
+    outcome: Outcome
 
 
 @dataclass
@@ -66,6 +87,7 @@ class LedgerRunner:
         self.position = Position()
         self._checkpointed = time.monotonic()
         self._broken = False  # a failure happened: recover before the next batch
+        self._ahead: Ingested | None = None  # the next batch, ingested while one committed
 
     async def start(self) -> None:
         self.position = await asyncio.to_thread(self.store.position)
@@ -92,27 +114,45 @@ class LedgerRunner:
         await self.consumer.close()
 
     async def step(self) -> int:
-        """Apply one batch; returns how many messages it held."""
-        msgs = await self.consumer.fetch()
-        if not msgs:
+        """Commit one batch and ack it, ingesting the next one meanwhile; returns how many
+        messages the committed batch held."""
+        batch, self._ahead = self._ahead, None
+        if batch is None:
+            batch = await self._ingest_next(self.position, self.store)
+        if batch is None:
             self.health.applying = True  # caught up, and fetching works
             await self._checkpoint_when_idle()
             return 0
-        previous = self.position
-        outcome = await asyncio.to_thread(
-            ingest, [log_message(m) for m in msgs], previous, self.store
-        )
-        await self.dead_letters.publish(outcome.rejected)
-        await asyncio.to_thread(self.store.commit, outcome, previous)
+        await self.dead_letters.publish(batch.outcome.rejected)
+        landing = asyncio.create_task(self._land(batch))
+        try:
+            ahead = await self._ingest_next(
+                batch.outcome.position, Committing(self.store, batch.outcome)
+            )
+        finally:
+            await landing  # a failed commit raises here, and the batch ahead is dropped
+        self._ahead = ahead
+        return len(batch.msgs)
+
+    async def _ingest_next(self, position: Position, store: Store) -> Ingested | None:
+        msgs = await self.consumer.fetch()
+        if not msgs:
+            return None
+        messages = [log_message(m) for m in msgs]
+        return Ingested(msgs, await asyncio.to_thread(ingest, messages, position, store))
+
+    async def _land(self, batch: Ingested) -> None:
+        """Commit, then ack (ack-all: everything up to the batch's last message)."""
+        outcome = batch.outcome
+        await asyncio.to_thread(self.store.commit, outcome, self.position)
         self.position = outcome.position
-        await msgs[-1].ack()  # ack-all: everything up to here is committed
+        await batch.msgs[-1].ack()
         self.health = Health(
             applying=True,
             batches=self.health.batches + 1,
             events=self.health.events + len(outcome.applied),
             rejected=self.health.rejected + len(outcome.rejected),
         )
-        return len(msgs)
 
     def _failed(self, exc: Exception) -> None:
         self._broken = True
@@ -133,6 +173,7 @@ class LedgerRunner:
     async def _recover(self) -> None:
         """Re-read the position (opening the file again if DuckDB gave up on it) and replay
         from the first unapplied sequence. Readiness returns with the next good batch."""
+        self._ahead = None  # delivered by the subscription the reset drops
         try:
             self.position = await asyncio.to_thread(self.store.position)
         except Exception as exc:
