@@ -7,10 +7,12 @@ page of 100 rows plus the total):
 - the consent state of one data subject (``consents?subject_id=…``, with the erasure join);
 - one subject's timeline (``timeline?subject_id=…``).
 
-And two reports as SQL on the same connection (what ``audit sql`` would ask of an export):
+A month's complaints return by channel, through ``returns.complaints_return`` (what
+``GET /v1/returns/complaints`` and ``careledger audit return`` run: counts with the DISP
+bands from each complaint's calendar, redress per currency, the share in time per regime).
 
-- unresolved complaints past the deadline communicated, counted by channel;
-- a month's complaints return (by channel, kind and product: received, resolved, upheld).
+And a report as SQL on the same connection (what ``audit sql`` would ask of an export):
+unresolved complaints past the deadline communicated, counted by channel.
 
 Each run asks each question ``repeat`` times with different parameters (fixed seed) after
 a warm-up; p50 and p99 are per run.
@@ -18,6 +20,7 @@ a warm-up; p50 and p99 are per run.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from collections.abc import Callable
@@ -28,22 +31,13 @@ import duckdb
 from bench.common import child_args, emit, percentile
 from bench.events import CHANNELS
 from careledger.ledger.application.registers import query
+from careledger.ledger.application.returns import complaints_return
 
 PAST_DEADLINE = """
 SELECT channel, count(*) AS complaints
 FROM complaints
 WHERE resolved_at IS NULL AND deadline_communicated < ?
 GROUP BY channel ORDER BY channel
-"""
-MONTHLY_RETURN = """
-SELECT channel, kind, product,
-       count(*) AS received,
-       count(resolved_at) AS resolved,
-       count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) AS upheld,
-       sum(redress_amount) AS redress
-FROM complaints
-WHERE received_at >= ? AND received_at < ?
-GROUP BY ALL ORDER BY ALL
 """
 
 
@@ -59,7 +53,7 @@ def main() -> None:
         ).fetchall()
     ]
     events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-    months = ["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01"]
+    months = [dt.date(2025, m, 1) for m in (1, 2, 3, 4)]
 
     questions: dict[str, Callable[[], Any]] = {
         "open complaints by channel": lambda: query(
@@ -74,11 +68,9 @@ def main() -> None:
         "past deadline by channel (SQL)": lambda: (
             con.cursor().execute(PAST_DEADLINE, [f"2025-0{rng.randrange(2, 5)}-15"]).fetchall()
         ),
-        "a month's complaints return (SQL)": lambda: (
-            con.cursor()
-            .execute(MONTHLY_RETURN, [*(lambda i: (months[i], months[i + 1]))(rng.randrange(3))])
-            .fetchall()
-        ),
+        "a month's complaints return": lambda: complaints_return(
+            con.cursor(), *_month(months, rng.randrange(3)), "channel"
+        )["counts"],
     }
     repeat, runs = int(args["repeat"]), int(args["runs"])
     results: dict[str, dict[str, list[float]]] = {}
@@ -101,6 +93,10 @@ def main() -> None:
         results[name] = per_run
     con.close()
     emit({"events": events, "repeat": repeat, "questions": results})
+
+
+def _month(months: list[dt.date], index: int) -> tuple[dt.date, dt.date]:
+    return months[index], months[index + 1]
 
 
 if __name__ == "__main__":

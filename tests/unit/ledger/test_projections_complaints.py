@@ -99,6 +99,9 @@ def test_the_complaints_story_ends_in_one_row_with_every_milestone_and_its_linea
             "redress_kind": "compensation",
             "escalation_rights_communicated": True,
             "escalation_rights_text_version": "fos-leaflet-2026",
+            # received Mon 2 Mar 10:00 in Seville, closed Thu 5 Mar: on business day 3
+            "return_band": "within_3_business_days",
+            "return_band_problem": None,
             "status": "escalated_externally",
             "event_ids": [e.event_id for e in STORY],
         }

@@ -1,6 +1,7 @@
-"""The complaints return's bands: how long each complaint closed in a period took, by the
-deadline engine's own counting in the complaint's jurisdiction calendar (FCA DISP 1.10:
-within 3 business days, within 8 weeks, after).
+"""The complaints return's bands: how long a complaint took to close, by the deadline
+engine's own counting in the complaint's jurisdiction calendar (FCA DISP 1.10: within 3
+business days, within 8 weeks, after). The ``complaints`` register fixes each complaint's
+band when it closes (``return_band``), so a return is one query at any size of the log.
 
 ``BANDS`` is an internal regime, never applied to complaints: ``within_3_business_days``
 counts like ``uk.fca.disp``'s summary resolution (a receipt after 17:00 or on a
@@ -11,14 +12,10 @@ day, not rolled).
 
 import datetime as dt
 
-import duckdb
-import pyarrow as pa
-
 from careledger.ledger.deadlines import (
     AppliesIf,
     Calendars,
     Case,
-    DeadlineError,
     Milestone,
     Regime,
     deadlines_for,
@@ -58,27 +55,3 @@ def band(
         if resolved_at < deadline.ends_at:
             return deadline.milestone
     return "after_8_weeks"
-
-
-def banded(
-    con: duckdb.DuckDBPyConnection, period: dict[str, dt.datetime], calendars: Calendars
-) -> tuple[pa.Table, list[dict[str, str]]]:
-    """The band of every complaint closed in ``period``, and those no calendar can band."""
-    closed = con.execute(
-        "SELECT complaint_id, received_at, resolved_at, jurisdiction FROM complaints "
-        "WHERE resolved_at >= $start AND resolved_at < $end ORDER BY complaint_id",
-        period,
-    ).fetchall()
-    rows, unbanded = [], []
-    for complaint_id, received_at, resolved_at, jurisdiction in closed:
-        try:
-            rows.append(
-                {
-                    "complaint_id": complaint_id,
-                    "band": band(received_at, resolved_at, jurisdiction, calendars),
-                }
-            )
-        except DeadlineError as exc:
-            unbanded.append({"complaint_id": complaint_id, "reason": str(exc)})
-    schema = pa.schema([("complaint_id", pa.string()), ("band", pa.string())])
-    return pa.Table.from_pylist(rows, schema=schema), unbanded

@@ -52,8 +52,6 @@ import duckdb
 import pyarrow as pa
 
 from careledger.ledger.application.export import VERSION, Format, sha256_of
-from careledger.ledger.application.return_bands import banded
-from careledger.ledger.deadlines import Calendars
 from careledger.ledger.projections import complaint_deadlines
 from careledger.ledger.projections._rows import registered
 
@@ -90,10 +88,9 @@ def complaints_return(
     start: dt.date,
     end: dt.date,
     by: str,
-    calendars: Calendars | None = None,
 ) -> dict[str, Any]:
     """The return for ``[start, end)`` (UTC dates) by ``by``: its tables as lists of rows."""
-    document, tables = _compute(con, start, end, by, calendars)
+    document, tables = _compute(con, start, end, by)
     return document | {name: table.to_pylist() for name, table in tables.items()}
 
 
@@ -104,12 +101,11 @@ def write_return(
     start: dt.date,
     end: dt.date,
     by: str,
-    calendars: Calendars | None = None,
 ) -> dict[str, Any]:
     """The return as one file per table in ``out`` plus ``manifest.json`` (rows and SHA-256
     of each file, the log position; no wall-clock time, so the same return gives the same
     bytes)."""
-    document, tables = _compute(con, start, end, by, calendars)
+    document, tables = _compute(con, start, end, by)
     out.mkdir(parents=True, exist_ok=True)
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
     files = []
@@ -136,24 +132,24 @@ def _compute(
     start: dt.date,
     end: dt.date,
     by: str,
-    calendars: Calendars | None,
 ) -> tuple[dict[str, Any], dict[str, pa.Table]]:
     if by not in DIMENSIONS:
         raise InvalidReturn("by", f"by is one of {', '.join(DIMENSIONS)}, not {by!r}")
     if start >= end:
         raise InvalidReturn("to", f"the period is [from, to): to ({end}) must be after {start}")
-    calendars = calendars or complaint_deadlines.policy()[1]
     period = {"start": utc_start(start), "end": utc_start(end)}
     con.execute("BEGIN TRANSACTION")
     try:
         position = con.execute("SELECT sequence, hash FROM ledger_position").fetchall()
-        bands, unbanded = banded(con, period, calendars)
-        with registered(con, "return_bands", bands):
-            tables = {
-                "counts": con.sql(_counts_sql(by), params=period).to_arrow_table(),
-                "redress": con.sql(_redress_sql(by), params=period).to_arrow_table(),
-                "regimes": con.sql(_regimes_sql(period["end"]), params=period).to_arrow_table(),
-            }
+        tables = {
+            "counts": con.sql(_counts_sql(by), params=period).to_arrow_table(),
+            "redress": con.sql(_redress_sql(by), params=period).to_arrow_table(),
+            "regimes": con.sql(_regimes_sql(period["end"]), params=period).to_arrow_table(),
+        }
+        unbanded = [
+            {"complaint_id": complaint_id, "reason": reason}
+            for complaint_id, reason in con.execute(_UNBANDED, period).fetchall()
+        ]
     finally:
         con.execute("ROLLBACK")
     document = {
@@ -170,20 +166,24 @@ def _compute(
 
 
 _MARKED = (
-    "SELECT c.*, b.band, "
+    "SELECT c.*, "
     "c.received_at < $start AND (c.resolved_at IS NULL OR c.resolved_at >= $start) AS outstanding, "
     "c.received_at >= $start AND c.received_at < $end AS opened, "
     "coalesce(c.resolved_at >= $start AND c.resolved_at < $end, FALSE) AS closed "
-    "FROM complaints c LEFT JOIN return_bands b USING (complaint_id) "
-    "WHERE c.received_at < $end"
+    "FROM complaints c WHERE c.received_at < $end"
+)
+_UNBANDED = (
+    "SELECT complaint_id, return_band_problem FROM complaints "
+    "WHERE resolved_at >= $start AND resolved_at < $end AND return_band IS NULL "
+    "ORDER BY complaint_id"
 )
 
 
 BANDED = (
-    ("closed_within_3_business_days", "band = 'within_3_business_days'"),
-    ("closed_within_8_weeks", "band = 'within_8_weeks'"),
-    ("closed_after_8_weeks", "band = 'after_8_weeks'"),
-    ("closed_unbanded", "band IS NULL"),
+    ("closed_within_3_business_days", "return_band = 'within_3_business_days'"),
+    ("closed_within_8_weeks", "return_band = 'within_8_weeks'"),
+    ("closed_after_8_weeks", "return_band = 'after_8_weeks'"),
+    ("closed_unbanded", "return_band IS NULL"),
     ("upheld", "outcome IN ('upheld', 'partially_upheld')"),
     ("redress_paid", "redress_amount > 0"),
 )

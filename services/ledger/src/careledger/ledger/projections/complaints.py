@@ -8,6 +8,9 @@ escalation level, ``escalated_at`` the last escalation (each one is in ``escalat
 ``extension_notified_at``, ``extension_reason`` and ``extended_to``: the extension notice
 (or holding reply) the customer got, if any; per-regime effects are in
 ``complaint_deadlines``.
+``return_band``: how long it took to close, in the complaints return's bands (within 3
+business days, within 8 weeks, after; ``application/return_bands``), fixed when it
+closes; NULL with ``return_band_problem`` saying why when its calendar cannot tell.
 
 Events for a complaint the register does not hold, or by another subject than the one
 who filed it, change nothing; nor do facts intake refuses (a second filing,
@@ -15,6 +18,7 @@ acknowledgement or resolution; an internal escalation after resolution): the fir
 record stands and the event stays in ``events`` and the timeline.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from careledger.contracts._vocabulary import INTERNAL_LEVELS
@@ -27,7 +31,10 @@ from careledger.contracts.events import (
     ComplaintResolved,
 )
 from careledger.ledger.application.applied import Applied
+from careledger.ledger.application.return_bands import band
+from careledger.ledger.deadlines import DeadlineError
 from careledger.ledger.projections._rows import Key, Row, RowProjection, Rows, Table
+from careledger.ledger.projections.complaint_deadlines import policy
 
 TABLE = Table(
     "complaints",
@@ -60,6 +67,8 @@ TABLE = Table(
         "redress_kind": "VARCHAR",
         "escalation_rights_communicated": "BOOLEAN",
         "escalation_rights_text_version": "VARCHAR",
+        "return_band": "VARCHAR",
+        "return_band_problem": "VARCHAR",
         "status": "VARCHAR",
         "event_ids": "VARCHAR[]",
     },
@@ -118,9 +127,17 @@ def evolve(rows: Rows, applied: Applied) -> None:
                 escalation_rights_text_version=event.escalation_rights_text_version,
                 status="resolved",
             )
+            row.update(_band(row["received_at"], event.occurred_at, row["jurisdiction"]))
         case _:
             return
     row["event_ids"] = [*row["event_ids"], event.event_id]
+
+
+def _band(received_at: dt.datetime, resolved_at: dt.datetime, jurisdiction: str) -> Row:
+    try:
+        return {"return_band": band(received_at, resolved_at, jurisdiction, policy()[1])}
+    except DeadlineError as exc:
+        return {"return_band": None, "return_band_problem": str(exc)}
 
 
 def _filed(event: ComplaintFiled) -> Row:
@@ -145,5 +162,5 @@ def _filed(event: ComplaintFiled) -> Row:
     }
 
 
-# 2: extension columns
-PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve, version=2)
+# 2: extension columns; 3: the return band
+PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve, version=3)
