@@ -22,6 +22,7 @@ after. Every process is stopped by its PID.
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import random
@@ -190,7 +191,9 @@ async def lead_from(nodes: list[Node], target: str, within: float = 30) -> None:
         try:
             for what, subject in subjects.items():
                 if now[what] != target:
-                    await nc.request(subject, request, timeout=5)
+                    # The reply can be lost while leadership moves: look again, ask again.
+                    with contextlib.suppress(nats.errors.TimeoutError):
+                        await nc.request(subject, request, timeout=5)
         finally:
             await nc.close()
         await asyncio.sleep(1.0)
