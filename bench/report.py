@@ -229,24 +229,25 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "in 50k-event chunks, one thread.",
             }
         )
-    queries = results.get("queries")
+    queries = results.get("queries_big") or results.get("queries")
     if queries:
         worst_name, worst = max(
             ((n, q["p99_ms"]["median"]) for n, q in queries["questions"].items()),
             key=lambda kv: kv[1],
         )
+        at_10m = queries["events"] >= 10_000_000
         out.append(
             {
                 "target": f"Query p99 < {QUERY_P99_MS:.0f} ms at 10M events",
-                "met": worst < QUERY_P99_MS,
+                "met": at_10m and worst < QUERY_P99_MS,
                 "status": ("met" if worst < QUERY_P99_MS else "missed")
-                + f" at {queries['events']:,} events; not measured at 10M",
+                + f" at {queries['events']:,} events"
+                + ("" if at_10m else "; not measured at 10M (--query-events)"),
                 "figure": f"worst p99 {worst:.1f} ms ({worst_name}) at {queries['events']:,} "
-                "events; 10M is out of reach of a default run (≈35 min of ingest alone)",
+                "events",
                 "bound": "scans: a filter on subject_id, channel or status reads its whole "
-                "register (DuckDB prunes by zone maps; the PRIMARY KEYs do not serve these "
-                "filters) and each answer also counts the total; the cost grows with the "
-                "table, so 10M events (50x) will cost far more unless sorted or indexed.",
+                "register (DuckDB prunes by zone maps only; no index serves these filters) and "
+                "each answer also counts the total, so the cost grows with the table.",
             }
         )
     if ledgers:
@@ -412,8 +413,9 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{rb['per_s']['median']:,.0f} events/s",
             )
         )
-    q = results.get("queries")
-    if q:
+    for q in (results.get("queries"), results.get("queries_big")):
+        if not q:
+            continue
         for name, qq in q["questions"].items():
             lines.append(
                 _row(
@@ -424,7 +426,12 @@ def markdown(results: dict[str, Any]) -> str:
                 )
             )
             lines.append(
-                _row(f"query p99: {name}", qq["p99_ms"], "ms", f"{q['repeat']} asks per run")
+                _row(
+                    f"query p99: {name}",
+                    qq["p99_ms"],
+                    "ms",
+                    f"at {q['events']:,} events, {q['repeat']} asks per run",
+                )
             )
     for label, sync in (("always", "sync always"), ("default", "sync 2m (default)")):
         for transport, r in results.get("intake", {}).get(label, {}).items():
@@ -567,6 +574,10 @@ How it measures:
   process, stepped until the position reaches the stream's last sequence and the server
   reports nothing pending; each run a fresh DuckDB file and durable, and each run right
   after a run of each consume ceiling, so that its ratio compares like with like.
+- Queries at 10M events (`--query-events 10000000 --query-db FILE`): a ledger file filled by
+  `bench/ledger_file.py` through the ledger's own `ingest` and `LedgerStore.commit` in
+  batches of 5000, without the stream (hours at the ledger's rate otherwise), then the
+  same questions as at 1M.
 - The machine is shared (other sessions run test suites on the same 2 cores): every
   section records how many cores other processes used meanwhile (`load` in latest.json);
   where that is high, every figure is low, ceilings included.

@@ -210,12 +210,12 @@ class Bench:
         }
         self.end("rebuild", meter)
 
-    def queries(self, db: Path, size: int) -> None:
+    def queries(self, db: Path, size: int, key: str = "queries") -> None:
         meter = self.section(f"queries at {size:,} events")
         result = self.child(
             "bench.queries", db=str(db), seed=SEED, repeat=self.args.query_repeat, runs=self.runs
         )
-        self.results["queries"] = {
+        self.results[key] = {
             "events": result["events"],
             "repeat": result["repeat"],
             "questions": {
@@ -227,7 +227,20 @@ class Bench:
                 for name, q in result["questions"].items()
             },
         }
-        self.end("queries", meter)
+        self.end(key, meter)
+
+    def queries_at(self, size: int, db: Path) -> None:
+        """The same questions on a ledger file of ``size`` events filled without the stream
+        (``bench.ledger_file``; a file already there is reused)."""
+        meter = self.section(f"a ledger file of {size:,} events (filled without the stream)")
+        self.results["ledger_file"] = child(
+            "bench.ledger_file",
+            {"db": str(db), "events": size, "seed": SEED},
+            log=self.logfile,
+            timeout=6 * 3600,
+        )
+        self.end("ledger_file", meter)
+        self.queries(db, size, key="queries_big")
 
     def intake(self, server: NatsServer, label: str, transports: tuple[str, ...]) -> None:
         meter = self.section(f"intake ({label}): {', '.join(transports)}, {self.runs} runs each")
@@ -330,6 +343,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--publish-pipelined", type=int, default=10_000)
     parser.add_argument("--peer-per-event", type=int, default=3000)
     parser.add_argument("--query-repeat", type=int, default=200)
+    parser.add_argument(
+        "--query-events",
+        type=int,
+        default=0,
+        help="also ask the queries at this many events (10M: hours), on --query-db",
+    )
+    parser.add_argument(
+        "--query-db", type=Path, help="the ledger file for --query-events (kept; reused)"
+    )
     parser.add_argument("--profile-events", type=int, default=50_000)
     parser.add_argument("--quiet-wait", type=float, default=30.0)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -384,6 +406,8 @@ def main(argv: list[str] | None = None) -> None:
         default.stop()
 
         bench.peer(size)
+        if args.query_events:
+            bench.queries_at(args.query_events, args.query_db or work / "big.duckdb")
         failed = False
     finally:
         for server in servers:
