@@ -1,9 +1,9 @@
 """The ledger's loop: fetch a batch, dead-letter what is invalid, commit, then ack.
 
-Two batches are in hand at a time: while one commits (in a thread, mostly inside DuckDB,
-which lets go of the GIL), the next is fetched and ingested (decoded, checked, hashed)
-against the store as that commit will leave it (``Committing``). Only a committed batch
-is acked, and only after it is committed.
+Two batches are in hand at a time: while one commits (in a thread), the next is fetched
+and ingested (decoded, checked, hashed; in another) against the store as that commit will
+leave it (``Committing``); the two overlap where DuckDB lets go of the GIL. Only a
+committed batch is acked, and only after it is committed.
 
 A crash before commit replays the batch; a crash after commit and before ack redelivers
 messages the ledger already holds, which ``ingest`` skips by sequence. Any failure while
