@@ -35,8 +35,8 @@ CHECKPOINT_THRESHOLD = "64MB"
 MEMORY_LIMIT = "128MB"
 # DuckDB's default is 122,880 rows. A checkpoint rewrites the row group it last left
 # partly filled, so with the default every checkpoint of the events table rewrote up to
-# 120k rows of payload it had written before; smaller groups halve the commit time
-# (docs/performance.md). A property of the attachment, not of the file: set on each open.
+# 120k rows of payload it had written before; smaller groups halve the COMMIT statement's
+# time (docs/performance.md). A property of the attachment, not the file: set on each open.
 ROW_GROUP_SIZE = 16_384
 DATABASE = "ledger"  # the name the file is attached under
 
