@@ -3,6 +3,7 @@ purpose by purpose (Art. 7(3)), and erasure that keeps the proof (Art. 17(3)).""
 
 import datetime as dt
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,7 @@ def given_row(purpose: str, **changes: Any) -> dict[str, Any]:
         "withdrawn_by": None,
         "state": "given",
         "event_ids": [GIVEN.event_id],
+        "subject_key": zlib.crc32(SUBJECT.encode()),
     } | changes
 
 

@@ -1,6 +1,7 @@
 """The data-subject timeline: every event about a subject, in log order, with actor and channel."""
 
 import datetime as dt
+import zlib
 from pathlib import Path
 
 from careledger.contracts import Actor, Source
@@ -48,6 +49,7 @@ def test_every_event_about_a_subject_is_on_its_timeline_in_log_order(tmp_path: P
         "channel": "phone",
         "client_id": "ivr",
         "event_ids": [OPENED.event_id],
+        "subject_key": zlib.crc32(SUBJECT.encode()),
     }
     assert [(r["sequence"], r["type"], r["aggregate"], r["aggregate_id"]) for r in rows] == [
         (1, "ContactOpened", "contact", CONTACT),

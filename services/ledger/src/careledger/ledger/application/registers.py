@@ -17,19 +17,24 @@ from careledger.ledger.deadlines import (
     business_days_open,
     load_body_rules,
 )
-from careledger.ledger.projections import complaint_deadlines, consents, escalations
+from careledger.ledger.projections import complaint_deadlines, consents, escalations, subject_key
 
 MAX_PAGE = 1000
 
 
 @dataclass(frozen=True)
 class Register:
-    """A register: the table or query an auditor reads, its filters and its order."""
+    """A register: the table or query an auditor reads, its filters and its order.
+
+    ``subject_keyed``: its rows carry ``subject_key``, which a ``subject_id`` filter also
+    asks (``projections/subject_key``) and answers leave out.
+    """
 
     table: str
     filters: tuple[str, ...]
     order: tuple[str, ...]
     source: str = ""
+    subject_keyed: bool = False
 
     @property
     def relation(self) -> str:
@@ -104,6 +109,7 @@ REGISTERS: dict[str, Register] = {
         ("consent_id", "subject_id", "purpose", "state", "controller", "channel"),
         ("given_at", "consent_id", "purpose"),
         consents.WITH_ERASURE,
+        subject_keyed=True,
     ),
     "complaints": Register(
         "complaints",
@@ -134,7 +140,9 @@ REGISTERS: dict[str, Register] = {
         escalations_with_body_deadlines(load_body_rules()),
     ),
     "erasures": Register("erasures", ("subject_id", "legal_basis"), ("erased_at", "subject_id")),
-    "timeline": Register("timeline", ("subject_id", "type", "aggregate_id"), ("sequence",)),
+    "timeline": Register(
+        "timeline", ("subject_id", "type", "aggregate_id"), ("sequence",), subject_keyed=True
+    ),
 }
 
 
@@ -174,14 +182,18 @@ def query(
     for key in filters:
         if key not in register.filters:
             raise UnknownFilter(name, key, register.filters)
-    where = " AND ".join(f"{k} = ?" for k in filters) or "TRUE"
-    params = list(filters.values())
+    asked: dict[str, str | int] = dict(filters)
+    if register.subject_keyed and "subject_id" in filters:
+        asked[subject_key.COLUMN] = subject_key.subject_key(filters["subject_id"])
+    where = " AND ".join(f"{k} = ?" for k in asked) or "TRUE"
+    params = list(asked.values())
+    selected = f"* EXCLUDE ({subject_key.COLUMN})" if register.subject_keyed else "*"
     limit = max(1, min(limit, MAX_PAGE))
     total = con.execute(
         f"SELECT count(*) FROM {register.relation} WHERE {where}", params
     ).fetchall()
     result = con.execute(
-        f"SELECT * FROM {register.relation} WHERE {where} "
+        f"SELECT {selected} FROM {register.relation} WHERE {where} "
         f"ORDER BY {', '.join(register.order)} LIMIT ? OFFSET ?",
         [*params, limit, max(offset, 0)],
     )

@@ -25,6 +25,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "VARCHAR[]": pa.list_(pa.string()),
     "BIGINT": pa.int64(),
     "INTEGER": pa.int32(),
+    "UINTEGER": pa.uint32(),
     "BOOLEAN": pa.bool_(),
     "DATE": pa.date32(),
     "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),

@@ -19,6 +19,7 @@ batch-independent, and serves every register alike.
 
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
 from careledger.ledger.application.applied import Applied
+from careledger.ledger.projections import subject_key
 from careledger.ledger.projections._rows import Key, Row, RowProjection, Rows, Table
 
 TABLE = Table(
@@ -47,6 +48,7 @@ TABLE = Table(
         "withdrawn_by": "VARCHAR",
         "state": "VARCHAR",
         "event_ids": "VARCHAR[]",
+        subject_key.COLUMN: subject_key.TYPE,
     },
     key=("consent_id", "purpose"),
 )
@@ -107,7 +109,9 @@ def _given(event: ConsentGiven, purpose: str) -> Row:
         "given_recorded_at": event.recorded_at,
         "state": "given",
         "event_ids": [event.event_id],
+        subject_key.COLUMN: subject_key.subject_key(event.subject_id),
     }
 
 
-PROJECTION = RowProjection(TABLE, (ConsentGiven, ConsentWithdrawn), keys_of, evolve)
+# 2: subject_key
+PROJECTION = RowProjection(TABLE, (ConsentGiven, ConsentWithdrawn), keys_of, evolve, version=2)

@@ -3,6 +3,7 @@ channel — the basis of an Art. 15 access copy and of erasure scoping."""
 
 from careledger.contracts.events import Event
 from careledger.ledger.application.applied import Applied
+from careledger.ledger.projections import subject_key
 from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
 
 TABLE = Table(
@@ -20,6 +21,7 @@ TABLE = Table(
         "channel": "VARCHAR",
         "client_id": "VARCHAR",
         "event_ids": "VARCHAR[]",
+        subject_key.COLUMN: subject_key.TYPE,
     },
     key=("sequence",),
 )
@@ -44,8 +46,9 @@ def evolve(rows: Rows, applied: Applied) -> None:
         "channel": event.source.channel,
         "client_id": event.source.client_id,
         "event_ids": [event.event_id],
+        subject_key.COLUMN: subject_key.subject_key(event.subject_id),
     }
 
 
-# fresh: the key is the stream sequence, which the ledger applies once
-PROJECTION = RowProjection(TABLE, (Event,), keys_of, evolve, fresh=True)
+# fresh: the key is the stream sequence, which the ledger applies once; 2: subject_key
+PROJECTION = RowProjection(TABLE, (Event,), keys_of, evolve, fresh=True, version=2)
