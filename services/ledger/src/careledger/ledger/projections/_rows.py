@@ -9,11 +9,13 @@ same code serves the live consumer and a rebuild, so both give the same rows.
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from careledger.contracts.events import EVENT_TYPES
 from careledger.ledger.application.applied import Applied
 
 Row = dict[str, Any]
@@ -92,8 +94,15 @@ class RowProjection:
     def create(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(self.table.ddl())
 
+    @cached_property
+    def _types(self) -> frozenset[type]:
+        """The event types it handles, by exact type: a set lookup per event of a batch,
+        where ``isinstance`` walked each event's classes (a fifth of a rebuild's filtering)."""
+        return frozenset(t for t in EVENT_TYPES if issubclass(t, self.handles))
+
     def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
-        relevant = [a for a in batch if isinstance(a.event, self.handles)]
+        types = self._types
+        relevant = [a for a in batch if type(a.event) in types]
         if not relevant:
             return
         rows = {} if self.fresh else self._load(con, {k for a in relevant for k in self.keys_of(a)})
@@ -149,9 +158,14 @@ class RowProjection:
 
 
 def columns(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
-    """Rows (dicts) as an Arrow table, built column by column."""
+    """Rows (dicts) as an Arrow table, built column by column. (The names are read once:
+    ``Field.name`` builds a new string each time, and read per row it cost a third.)"""
     return pa.Table.from_arrays(
-        [pa.array([row[f.name] for row in rows], type=f.type) for f in schema], schema=schema
+        [
+            pa.array([row[name] for row in rows], type=t)
+            for name, t in zip(schema.names, schema.types, strict=True)
+        ],
+        schema=schema,
     )
 
 
