@@ -12,7 +12,7 @@ from careledger.contracts.subjects import EVENT_STREAM
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.application.export import export
 from careledger.ledger.projections import PROJECTIONS
-from careledger.ledger.projections._rows import RowProjection
+from careledger.ledger.projections._rows import Projection
 from careledger.stack.nats_server import NatsServer
 from tests.integration.ledger_support import ledger_bench
 from tests.support.events import contact_pair
@@ -44,7 +44,7 @@ async def test_an_existing_durable_with_other_settings_is_replaced_on_start(
 class FailsOnce:
     """A projection whose first write fails, as a full disk or a busy file would."""
 
-    def __init__(self, inner: RowProjection) -> None:
+    def __init__(self, inner: Projection) -> None:
         self.inner, self.failed = inner, False
         self.name, self.table = inner.name, inner.table
 

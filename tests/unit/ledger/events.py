@@ -33,7 +33,7 @@ from careledger.contracts.events import (
 from careledger.contracts.subjects import event_subject
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.application.ingest import LogMessage, Position, ingest
-from careledger.ledger.projections import PROJECTIONS, RowProjection
+from careledger.ledger.projections import PROJECTIONS, Projection
 
 E = TypeVar("E", bound=Event)
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "examples" / "events"
@@ -124,7 +124,7 @@ class Ledger:
     method's ``fetchone()`` leaves a result open and the next ``register`` fails.
     """
 
-    def __init__(self, path: Path, projections: Sequence[RowProjection] = PROJECTIONS) -> None:
+    def __init__(self, path: Path, projections: Sequence[Projection] = PROJECTIONS) -> None:
         self.store = LedgerStore(path, projections)
         self.position = Position()
 

@@ -18,7 +18,7 @@ from careledger.ledger.adapters.log_tables import SCHEMA, event_rows, rejected_r
 from careledger.ledger.application.ingest import Outcome, Position, Rejection
 from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.application.references import Ref
-from careledger.ledger.projections import PROJECTIONS, RowProjection
+from careledger.ledger.projections import PROJECTIONS, Projection
 from careledger.ledger.projections._rows import registered
 
 EXISTENCE = (
@@ -42,9 +42,7 @@ DATABASE = "ledger"  # the name the file is attached under
 
 
 class LedgerStore:
-    def __init__(
-        self, path: str | Path, projections: Sequence[RowProjection] = PROJECTIONS
-    ) -> None:
+    def __init__(self, path: str | Path, projections: Sequence[Projection] = PROJECTIONS) -> None:
         self.path = str(path)
         self.projections = tuple(projections)
         self.con = _attach(self.path)

@@ -3,7 +3,7 @@ in-memory database from only the events up to T, then the usual register query.
 
 Two axes: ``occurred`` (events whose ``occurred_at`` <= T: the world as we now know it was
 at T) and ``recorded`` (``recorded_at`` <= T: what the ledger could have answered at T).
-Either way the events are applied in log order, by the same ``RowProjection.apply`` as the
+Either way the events are applied in log order, by the same ``Projection.apply`` as the
 live consumer, so an as-of answer equals the register of a ledger fed only those events.
 Registers that move with the clock (deadline status, days open) are read with now = T.
 
@@ -29,7 +29,7 @@ from careledger.contracts import decode_event
 from careledger.contracts.events import EVENT_TYPES
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
-from careledger.ledger.projections import PROJECTIONS, RowProjection
+from careledger.ledger.projections import PROJECTIONS, Projection
 
 Axis = Literal["occurred", "recorded"]
 AXES: dict[str, str] = {"occurred": "occurred_at", "recorded": "recorded_at"}
@@ -115,7 +115,7 @@ def replay(
     axis: Axis,
     *,
     subject_id: str | None = None,
-    projections: Sequence[RowProjection] = PROJECTIONS,
+    projections: Sequence[Projection] = PROJECTIONS,
     limit: int = MAX_REPLAY,
 ) -> Iterator[Replay]:
     """Replay the events up to ``at`` (one consistent snapshot of ``ledger``) into memory."""
@@ -140,7 +140,7 @@ def _replayed(
     axis: Axis,
     where: str,
     params: list[Any],
-    projections: Sequence[RowProjection],
+    projections: Sequence[Projection],
     limit: int,
 ) -> Iterator[Replay]:
     memory = duckdb.connect(":memory:")
@@ -172,7 +172,7 @@ def _apply(
     memory: duckdb.DuckDBPyConnection,
     where: str,
     params: list[Any],
-    projections: Sequence[RowProjection],
+    projections: Sequence[Projection],
 ) -> int:
     ledger.execute(
         f"SELECT sequence, subject, payload, hash FROM events WHERE {where} ORDER BY sequence",
@@ -190,7 +190,7 @@ def _apply(
     return last
 
 
-def needed(name: str) -> tuple[RowProjection, ...]:
+def needed(name: str) -> tuple[Projection, ...]:
     names = NEEDS.get(name)
     return tuple(p for p in PROJECTIONS if names is None or p.name in names)
 

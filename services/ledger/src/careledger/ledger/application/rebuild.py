@@ -1,6 +1,6 @@
 """Rebuild every projection from the events the ledger holds, in large batches.
 
-The same ``RowProjection.apply`` as the live consumer, so a rebuild equals the
+The same ``Projection.apply`` as the live consumer, so a rebuild equals the
 incremental result row for row (tests compare them).
 """
 
@@ -11,7 +11,7 @@ import duckdb
 from careledger.contracts import decode_event
 from careledger.ledger import duck
 from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections import PROJECTIONS, RowProjection
+from careledger.ledger.projections import PROJECTIONS, Projection
 
 Progress = Callable[[int, int], None]
 CHUNK = 50_000
@@ -20,7 +20,7 @@ CHUNK = 50_000
 def rebuild_projections(
     source: duckdb.DuckDBPyConnection,
     target: duckdb.DuckDBPyConnection,
-    projections: Sequence[RowProjection] = PROJECTIONS,
+    projections: Sequence[Projection] = PROJECTIONS,
     progress: Progress | None = None,
 ) -> int:
     """Recreate ``projections`` in ``target`` from the ``events`` table of ``source``.

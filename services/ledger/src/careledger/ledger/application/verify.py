@@ -16,7 +16,7 @@ import duckdb
 from careledger.ledger import duck
 from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.chain import GENESIS, link
-from careledger.ledger.projections import PROJECTIONS, RowProjection
+from careledger.ledger.projections import PROJECTIONS, Projection
 
 StreamMessages = AsyncIterator[tuple[int, bytes]]
 
@@ -83,7 +83,7 @@ async def compare_with_stream(
 def compare_with_rebuild(
     con: duckdb.DuckDBPyConnection,
     report: Report,
-    projections: Sequence[RowProjection] = PROJECTIONS,
+    projections: Sequence[Projection] = PROJECTIONS,
 ) -> None:
     fresh = duckdb.connect(":memory:")
     rebuild_projections(con, fresh, projections)

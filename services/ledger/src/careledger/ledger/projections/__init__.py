@@ -15,9 +15,9 @@ from careledger.ledger.projections import (
     escalations,
     timeline,
 )
-from careledger.ledger.projections._rows import RowProjection
+from careledger.ledger.projections._rows import Projection
 
-PROJECTIONS: tuple[RowProjection, ...] = (
+PROJECTIONS: tuple[Projection, ...] = (
     contacts.PROJECTION,
     consents.PROJECTION,
     complaints.PROJECTION,
@@ -28,4 +28,4 @@ PROJECTIONS: tuple[RowProjection, ...] = (
     timeline.PROJECTION,
 )
 
-__all__ = ["PROJECTIONS", "RowProjection"]
+__all__ = ["PROJECTIONS", "Projection"]

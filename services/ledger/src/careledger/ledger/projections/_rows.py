@@ -8,7 +8,7 @@ same code serves the live consumer and a rebuild, so both give the same rows.
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -58,17 +58,8 @@ class Table:
 
 
 @dataclass(frozen=True)
-class RowProjection:
+class Projection:
     """A register kept as one table, maintained from the events it ``handles``.
-
-    By default ``keys_of`` names rows (full keys) and ``evolve`` sees every loaded row.
-    With ``scope`` (a prefix of the key, e.g. ``("complaint_id",)``) ``keys_of`` names
-    scopes instead: every row of each touched scope is loaded, and ``evolve`` sees the
-    rows of one scope at a time.
-
-    ``fresh`` says that no earlier batch can hold a key ``keys_of`` names (the key is the
-    event's own stream sequence or event id, which the ledger applies once): nothing is
-    loaded or deleted, the batch's rows are only inserted.
 
     ``version`` changes whenever the rows the same events give change (a new rule, a fixed
     one), so that a ledger file written before is rebuilt on open (``LedgerStore``).
@@ -76,16 +67,7 @@ class RowProjection:
 
     table: Table
     handles: tuple[type, ...]
-    keys_of: Callable[[Applied], Iterable[Key]]
-    evolve: Callable[[Rows, Applied], None]
-    scope: tuple[str, ...] = ()
-    fresh: bool = False
-    version: int = 1
-
-    @property
-    def lookup(self) -> tuple[str, ...]:
-        """The columns ``keys_of`` names."""
-        return self.scope or self.table.key
+    version: int = field(default=1, kw_only=True)
 
     @property
     def name(self) -> str:
@@ -100,9 +82,59 @@ class RowProjection:
         where ``isinstance`` walked each event's classes (a fifth of a rebuild's filtering)."""
         return frozenset(t for t in EVENT_TYPES if issubclass(t, self.handles))
 
-    def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
+    def relevant(self, batch: Sequence[Applied]) -> list[Applied]:
+        """The events of ``batch`` it handles, in log order."""
         types = self._types
-        relevant = [a for a in batch if type(a.event) in types]
+        return [a for a in batch if type(a.event) in types]
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class EventProjection(Projection):
+    """One row per event it handles, never changed afterwards (the timeline).
+
+    ``columns_of`` gives the batch's rows column by column (name -> one value per event):
+    nothing is loaded, and no row is built as a dict, where a row dict and its conversion
+    cost more than the rest of a timeline row's work. The key is the event's own (its
+    stream sequence), which the ledger applies once, so the rows are only inserted.
+    """
+
+    columns_of: Callable[[Sequence[Applied]], dict[str, list[Any]]]
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
+        relevant = self.relevant(batch)
+        if relevant:
+            insert(con, self.table, column_table(self.columns_of(relevant), self.table))
+
+
+@dataclass(frozen=True)
+class RowProjection(Projection):
+    """A register whose rows events change: load the touched rows, fold, write back.
+
+    By default ``keys_of`` names rows (full keys) and ``evolve`` sees every loaded row.
+    With ``scope`` (a prefix of the key, e.g. ``("complaint_id",)``) ``keys_of`` names
+    scopes instead: every row of each touched scope is loaded, and ``evolve`` sees the
+    rows of one scope at a time.
+
+    ``fresh`` says that no earlier batch can hold a key ``keys_of`` names (the key is the
+    event's own stream sequence or event id, which the ledger applies once): nothing is
+    loaded or deleted, the batch's rows are only inserted.
+    """
+
+    keys_of: Callable[[Applied], Iterable[Key]]
+    evolve: Callable[[Rows, Applied], None]
+    scope: tuple[str, ...] = ()
+    fresh: bool = False
+
+    @property
+    def lookup(self) -> tuple[str, ...]:
+        """The columns ``keys_of`` names."""
+        return self.scope or self.table.key
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
+        relevant = self.relevant(batch)
         if not relevant:
             return
         rows = {} if self.fresh else self._load(con, {k for a in relevant for k in self.keys_of(a)})
@@ -145,8 +177,7 @@ class RowProjection:
             join = " AND ".join(f"{self.table.name}.{k} = r.{k}" for k in self.table.key)
             with registered(con, "replaced_keys", self._keys_arrow(replaced, self.table.key)):
                 con.execute(f"DELETE FROM {self.table.name} USING replaced_keys r WHERE {join}")
-        with registered(con, "fresh_rows", columns(rows, self.table.arrow_schema())):
-            con.execute(f"INSERT INTO {self.table.name} SELECT * FROM fresh_rows")
+        insert(con, self.table, columns(rows, self.table.arrow_schema()))
 
     def _keys_arrow(self, keys: Iterable[Key], columns: tuple[str, ...]) -> pa.Table:
         schema = pa.schema([(k, ARROW_TYPES[self.table.columns[k]]) for k in columns])
@@ -167,6 +198,20 @@ def columns(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
         ],
         schema=schema,
     )
+
+
+def column_table(values: dict[str, list[Any]], table: Table) -> pa.Table:
+    """Columns (name -> values) as an Arrow table of ``table``'s columns, in its order."""
+    if values.keys() != table.columns.keys():
+        raise ValueError(f"{table.name}: columns {sorted(values)} are not {sorted(table.columns)}")
+    schema = table.arrow_schema()
+    arrays = [pa.array(values[n], type=t) for n, t in zip(schema.names, schema.types, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: Table, rows: pa.Table) -> None:
+    with registered(con, "fresh_rows", rows):
+        con.execute(f"INSERT INTO {table.name} SELECT * FROM fresh_rows")
 
 
 def _snapshot(row: Row) -> Row:

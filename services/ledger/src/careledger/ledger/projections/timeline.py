@@ -1,10 +1,13 @@
 """Data-subject timeline: every event about one subject, in log order, with actor and
 channel — the basis of an Art. 15 access copy and of erasure scoping."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from careledger.contracts.events import Event
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.projections import subject_key
-from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+from careledger.ledger.projections._rows import EventProjection, Table
 
 TABLE = Table(
     "timeline",
@@ -27,28 +30,26 @@ TABLE = Table(
 )
 
 
-def keys_of(applied: Applied) -> list[Key]:
-    return [(applied.sequence,)]
-
-
-def evolve(rows: Rows, applied: Applied) -> None:
-    event = applied.event
-    rows[(applied.sequence,)] = {
-        "sequence": applied.sequence,
-        "subject_id": event.subject_id,
-        "occurred_at": event.occurred_at,
-        "recorded_at": event.recorded_at,
-        "type": type(event).__name__,
-        "aggregate": event.aggregate,
-        "aggregate_id": event.aggregate_id,
-        "actor_kind": event.actor.kind,
-        "actor_id": event.actor.id,
-        "channel": event.source.channel,
-        "client_id": event.source.client_id,
-        "event_ids": [event.event_id],
-        subject_key.COLUMN: subject_key.subject_key(event.subject_id),
+def columns_of(batch: Sequence[Applied]) -> dict[str, list[Any]]:
+    """One row per event: where it is in the log, whom it is about, who did it, how."""
+    events = [a.event for a in batch]
+    subjects = [e.subject_id for e in events]
+    return {
+        "sequence": [a.sequence for a in batch],
+        "subject_id": subjects,
+        "occurred_at": [e.occurred_at for e in events],
+        "recorded_at": [e.recorded_at for e in events],
+        "type": [type(e).__name__ for e in events],
+        "aggregate": [e.aggregate for e in events],
+        "aggregate_id": [e.aggregate_id for e in events],
+        "actor_kind": [e.actor.kind for e in events],
+        "actor_id": [e.actor.id for e in events],
+        "channel": [e.source.channel for e in events],
+        "client_id": [e.source.client_id for e in events],
+        "event_ids": [[e.event_id] for e in events],
+        subject_key.COLUMN: [subject_key.subject_key(s) for s in subjects],
     }
 
 
-# fresh: the key is the stream sequence, which the ledger applies once; 2: subject_key
-PROJECTION = RowProjection(TABLE, (Event,), keys_of, evolve, fresh=True, version=2)
+# 2: subject_key
+PROJECTION = EventProjection(TABLE, (Event,), columns_of, version=2)
