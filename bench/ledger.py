@@ -207,12 +207,13 @@ def rebuild(args: dict[str, Any]) -> dict[str, Any]:
     """Every projection rebuilt in place from the ``events`` table, in one transaction, as
     ``careledger ledger rebuild`` does it."""
     from careledger.ledger.application.rebuild import rebuild_projections
+    from careledger.ledger.application.rebuild_parts import default_workers
 
     sampler = RssSampler().start()
     store = LedgerStore(Path(args["db"]))
     started = time.perf_counter()
     with store.transaction():
-        done = rebuild_projections(store.con, store.con)
+        done = rebuild_projections(store.con, store.con, workers=default_workers())
     elapsed = time.perf_counter() - started
     store.close()
     return {"events": done, "seconds": elapsed, "per_s": done / elapsed, "rss": sampler.stop()}

@@ -17,6 +17,7 @@ from careledger.ledger import duck
 from careledger.ledger.adapters.log_tables import SCHEMA, event_rows, rejected_rows
 from careledger.ledger.application.ingest import Outcome, Position, Rejection
 from careledger.ledger.application.rebuild import rebuild_projections
+from careledger.ledger.application.rebuild_parts import default_workers
 from careledger.ledger.application.references import Ref
 from careledger.ledger.projections import PROJECTIONS, Projection
 from careledger.ledger.projections._rows import registered
@@ -81,7 +82,9 @@ class LedgerStore:
         if held:
             log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         with self.transaction():
-            rebuild_projections(self.con, self.con, outdated, progress=_log_progress)
+            rebuild_projections(
+                self.con, self.con, outdated, progress=_log_progress, workers=default_workers()
+            )
             values = ", ".join("(?, ?)" for _ in outdated)
             self.con.execute(
                 f"INSERT OR REPLACE INTO projection_versions VALUES {values}",

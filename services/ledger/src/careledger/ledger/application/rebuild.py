@@ -1,20 +1,19 @@
 """Rebuild every projection from the events the ledger holds, in large batches.
 
 The same ``Projection.apply`` as the live consumer, so a rebuild equals the
-incremental result row for row (tests compare them).
+incremental result row for row (tests compare them). A large log is folded by several
+processes, each over its own part of the events (``rebuild_parts``): the folds are
+Python, so one process uses one core.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import duckdb
 
-from careledger.contracts import decode_event
 from careledger.ledger import duck
-from careledger.ledger.application.applied import Applied
+from careledger.ledger.application import rebuild_parts
+from careledger.ledger.application.folding import Progress, chunks, fold
 from careledger.ledger.projections import PROJECTIONS, Projection
-
-Progress = Callable[[int, int], None]
-CHUNK = 50_000
 
 
 def rebuild_projections(
@@ -22,8 +21,10 @@ def rebuild_projections(
     target: duckdb.DuckDBPyConnection,
     projections: Sequence[Projection] = PROJECTIONS,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> int:
-    """Recreate ``projections`` in ``target`` from the ``events`` table of ``source``.
+    """Recreate ``projections`` in ``target`` from the ``events`` table of ``source``,
+    in ``workers`` processes where that pays off; the number of events applied.
 
     Transactions are the caller's: an in-place rebuild runs in one, so a crash halfway
     leaves the old projections as they were.
@@ -34,24 +35,10 @@ def rebuild_projections(
     first, last, total = source.execute(
         "SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0), count(*) FROM events"
     ).fetchall()[0]
+    if rebuild_parts.worth_it(projections, total, workers):
+        return rebuild_parts.rebuild(source, target, projections, progress, workers, total)
     cursor = duck.cursor(source)
-    done = 0
-    # By ranges of sequences, not one ORDER BY over the log: that sorts every payload at
-    # once and needs memory in proportion to the log (beyond the store's memory limit).
-    for start in range(first, last + 1, CHUNK):
-        rows = cursor.execute(
-            "SELECT sequence, subject, payload, hash FROM events "
-            "WHERE sequence >= ? AND sequence < ? ORDER BY sequence",
-            [start, start + CHUNK],
-        ).fetchall()
-        batch = [
-            Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
-            for seq, subj, data, h in rows
-        ]
-        for projection in projections:
-            projection.apply(target, batch)
-        done += len(batch)
-        if progress:
-            progress(done, total)
-    cursor.close()
-    return done
+    try:
+        return fold(chunks(cursor, "events", first, last), target, projections, progress, total)
+    finally:
+        cursor.close()

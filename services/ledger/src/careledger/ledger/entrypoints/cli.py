@@ -9,7 +9,7 @@
   careledger audit export --format csv    files + manifest, written by the ledger
   careledger audit sql "SELECT ..."       read-only SQL over a Parquet snapshot
   careledger audit return --period last-month --by channel   the complaints return
-  careledger ledger rebuild --db FILE     rebuild every projection (ledger stopped)
+  careledger ledger rebuild --db FILE     rebuild every projection (ledger stopped; --workers N)
   careledger ledger serve                 run the ledger (same as careledger-ledger)
   careledger demo                         a realistic scenario through intake
 
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from careledger.ledger.application.proof import check_bundle
+from careledger.ledger.application.rebuild_parts import default_workers
 from careledger.ledger.application.registers import REGISTERS
 from careledger.ledger.application.returns import DIMENSIONS, PERIODS
 from careledger.ledger.entrypoints import offline
@@ -147,6 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "--db", type=Path, default=Path(os.environ.get("CARELEDGER_LEDGER_DB", "var/ledger.duckdb"))
     )
+    rebuild.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="processes folding the events, for 100,000 events or more (default: one per core)",
+    )
     demo = top.add_parser("demo", help="send a realistic scenario through intake")
     demo.add_argument(
         "--intake", default=os.environ.get("CARELEDGER_INTAKE_URL", "http://127.0.0.1:8080")
@@ -167,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.area == "audit":
             raise SystemExit(_audit(args))
         if args.area == "ledger":
-            raise SystemExit(offline.rebuild(args.db))
+            raise SystemExit(offline.rebuild(args.db, max(1, args.workers)))
         from careledger.ledger.demo import run_demo
 
         raise SystemExit(run_demo(args.intake, args.url))

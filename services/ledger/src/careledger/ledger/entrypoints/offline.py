@@ -28,7 +28,7 @@ class ProgressBar:
         sys.stderr.flush()
 
 
-def rebuild(db: Path) -> int:
+def rebuild(db: Path, workers: int = 1) -> int:
     try:
         store = LedgerStore(db)
     except duckdb.IOException as exc:
@@ -39,7 +39,9 @@ def rebuild(db: Path) -> int:
         return 2
     try:
         with store.transaction():
-            done = rebuild_projections(store.con, store.con, progress=ProgressBar("rebuilding"))
+            done = rebuild_projections(
+                store.con, store.con, progress=ProgressBar("rebuilding"), workers=workers
+            )
     finally:
         store.close()
     print(f"rebuilt every projection from {done} events in {db}")

@@ -220,8 +220,10 @@ def _snapshot(row: Row) -> Row:
 
 
 @contextmanager
-def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
-    """Expose an Arrow table to SQL under ``name`` for the duration of the block."""
+def registered(
+    con: duckdb.DuckDBPyConnection, name: str, table: pa.Table | pa.RecordBatchReader
+) -> Iterator[None]:
+    """Expose Arrow data to SQL under ``name`` for the duration of the block."""
     con.register(name, table)
     try:
         yield

@@ -1,0 +1,51 @@
+"""Events read back from a table in log order and folded into projections: what a
+rebuild does, in one process or in each worker of one (``rebuild_parts``)."""
+
+from collections.abc import Callable, Iterator, Sequence
+
+import duckdb
+
+from careledger.contracts import decode_event
+from careledger.ledger.application.applied import Applied
+from careledger.ledger.projections import Projection
+
+Progress = Callable[[int, int], None]
+CHUNK = 50_000
+
+
+def chunks(
+    con: duckdb.DuckDBPyConnection, relation: str, first: int, last: int, where: str = "TRUE"
+) -> Iterator[list[Applied]]:
+    """The events of ``relation`` in log order, ``CHUNK`` sequences at a time, decoded.
+
+    By ranges of sequences, not one ORDER BY over the log: that sorts every payload at
+    once and needs memory in proportion to the log (beyond the store's memory limit).
+    """
+    for start in range(first, last + 1, CHUNK):
+        rows = con.execute(
+            f"SELECT sequence, subject, payload, hash FROM {relation} "
+            f"WHERE sequence >= ? AND sequence < ? AND {where} ORDER BY sequence",
+            [start, start + CHUNK],
+        ).fetchall()
+        yield [
+            Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
+            for seq, subj, data, h in rows
+        ]
+
+
+def fold(
+    batches: Iterator[list[Applied]],
+    target: duckdb.DuckDBPyConnection,
+    projections: Sequence[Projection],
+    progress: Progress | None = None,
+    total: int = 0,
+) -> int:
+    """Apply each batch to every projection in ``target``; the number of events applied."""
+    done = 0
+    for batch in batches:
+        for projection in projections:
+            projection.apply(target, batch)
+        done += len(batch)
+        if progress:
+            progress(done, total)
+    return done

@@ -1,0 +1,194 @@
+"""A rebuild folded by several processes, each over its own part of the events.
+
+Every projection keys its rows by the id of one contact, consent, complaint or subject
+(``ROW_KEY``), or by the event itself (the timeline, escalations), and an event changes
+only rows of the key it names. So the events are split by ``hash(ROW_KEY) % workers``:
+each row's events all fall in one part, in log order, and each part's rows are exactly
+the full rebuild's rows of its keys. The parts' tables are then appended together.
+
+1. The events (sequence, subject, payload, hash, part) are copied to a Parquet file: a
+   worker cannot open a DuckDB file another process holds, and the store holds it.
+2. Each worker (``python -m`` this module) folds its part into a DuckDB file of its own,
+   with the same ``fold`` as a rebuild in one process, and prints its progress.
+3. This process appends each part's tables into ``target``, in the caller's transaction.
+
+Folding is the cost (Python, one core per process): 1M events took 71 s in one process.
+Each worker also pays its own start (imports) and the copy costs one pass over the log,
+so below ``MIN_EVENTS`` one process is faster.
+"""
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from careledger.ledger.application.as_of import ROW_KEY
+from careledger.ledger.application.folding import Progress, chunks, fold
+from careledger.ledger.projections import PROJECTIONS, Projection
+from careledger.ledger.projections._rows import registered
+
+MIN_EVENTS = 100_000
+WORKER_MEMORY = "128MB"  # as the store's own limit
+ARROW_BATCH = 16_384
+
+
+class RebuildFailed(RuntimeError):
+    """A worker failed; the rebuild changed nothing (the caller's transaction rolls back)."""
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def worth_it(projections: Sequence[Projection], total: int, workers: int) -> bool:
+    """Several processes pay off for a large log, and can only rebuild the projections a
+    worker finds by name in ``PROJECTIONS`` (a process receives names, not code)."""
+    known = {p.name: p for p in PROJECTIONS}
+    return workers > 1 and total >= MIN_EVENTS and all(known.get(p.name) is p for p in projections)
+
+
+def rebuild(
+    source: duckdb.DuckDBPyConnection,
+    target: duckdb.DuckDBPyConnection,
+    projections: Sequence[Projection],
+    progress: Progress | None,
+    workers: int,
+    total: int,
+) -> int:
+    names = [p.name for p in projections]
+    with tempfile.TemporaryDirectory(prefix="careledger-rebuild-") as tmp:
+        events = Path(tmp) / "events.parquet"
+        _copy_events(source, events, workers)
+        parts = [Path(tmp) / f"part-{i}.duckdb" for i in range(workers)]
+        done = _run_workers(events, parts, names, progress, total)
+        for part in parts:
+            _append(target, part, names)
+    return done
+
+
+def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) -> None:
+    """One pass in DuckDB (no Python per event); ``hash`` only has to agree within it."""
+    source.execute(
+        f"COPY (SELECT sequence, subject, payload, hash, hash({ROW_KEY}) % {int(workers)} "
+        f"AS part FROM events) TO {_quoted(path)} (FORMAT parquet, ROW_GROUP_SIZE 16384)"
+    )
+
+
+def _run_workers(
+    events: Path, parts: list[Path], names: list[str], progress: Progress | None, total: int
+) -> int:
+    """One ``python -m`` process per part (not multiprocessing: a spawned child imports
+    the parent's main module again, which a host program such as a test runner or an
+    ASGI server does not expect), each printing its progress on stdout."""
+    reports: queue.Queue[tuple[int, str]] = queue.Queue()
+    processes, relays = [], []
+    try:
+        for i, part in enumerate(parts):
+            job = {"events": str(events), "part": i, "out": str(part), "projections": names}
+            with part.with_suffix(".log").open("w") as errors:  # a pipe left unread could fill
+                process = subprocess.Popen(
+                    [sys.executable, "-m", __name__, json.dumps(job)],
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                    text=True,
+                )
+            processes.append(process)
+            relays.append(threading.Thread(target=_relay, args=(i, process, reports), daemon=True))
+            relays[-1].start()
+        return _collect(reports, processes, [p.with_suffix(".log") for p in parts], progress, total)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        for relay in relays:
+            relay.join()
+
+
+def _relay(
+    part: int, process: subprocess.Popen[str], reports: queue.Queue[tuple[int, str]]
+) -> None:
+    assert process.stdout is not None
+    with process.stdout:
+        for line in process.stdout:
+            reports.put((part, line.strip()))
+    reports.put((part, ""))  # end of output: the process is exiting
+
+
+def _collect(
+    reports: queue.Queue[tuple[int, str]],
+    processes: list[subprocess.Popen[str]],
+    logs: list[Path],
+    progress: Progress | None,
+    total: int,
+) -> int:
+    """Sum the workers' progress until each has said it finished; a failure ends it."""
+    applied: dict[int, int] = {}
+    finished: set[int] = set()
+    ended = 0
+    while ended < len(processes):
+        part, line = reports.get()
+        if not line:
+            ended += 1
+            if part not in finished:
+                code, error = processes[part].wait(), logs[part].read_text().strip()
+                raise RebuildFailed(f"rebuild worker {part} exited with {code}: {error[-2000:]}")
+            continue
+        kind, count = line.split()
+        applied[part] = int(count)
+        if kind == "finished":
+            finished.add(part)
+        if progress:
+            progress(sum(applied.values()), total)
+    return sum(applied.values())
+
+
+def work(events: str, part: int, out: str, names: list[str]) -> None:
+    """Fold part ``part`` of the events into a DuckDB file of its own (in a worker)."""
+    projections = [p for p in PROJECTIONS if p.name in names]
+    target = duckdb.connect(out)
+    target.execute(f"SET memory_limit = '{WORKER_MEMORY}'")
+    target.execute("SET GLOBAL TimeZone = 'UTC'")
+    for projection in projections:
+        projection.create(target)
+    reader = duckdb.connect()
+    reader.execute(f"SET memory_limit = '{WORKER_MEMORY}'")
+    relation = f"read_parquet({_quoted(Path(events))})"
+    first, last = reader.execute(
+        f"SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0) FROM {relation}"
+    ).fetchall()[0]
+    batches = chunks(reader, relation, first, last, f"part = {int(part)}")
+    done = fold(batches, target, projections, lambda n, _: print(f"applied {n}", flush=True))
+    target.execute("CHECKPOINT")
+    target.close()
+    reader.close()
+    print(f"finished {done}", flush=True)
+
+
+def _append(target: duckdb.DuckDBPyConnection, part: Path, names: list[str]) -> None:
+    """Each table of a part appended to ``target``, streamed as Arrow batches (a database
+    attached inside the caller's transaction could not be detached before it ends)."""
+    con = duckdb.connect(str(part), read_only=True)
+    try:
+        for name in names:
+            rows = con.sql(f"SELECT * FROM {name}").to_arrow_reader(ARROW_BATCH)
+            with registered(target, "part_rows", rows):
+                target.execute(f"INSERT INTO {name} SELECT * FROM part_rows")
+    finally:
+        con.close()
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+if __name__ == "__main__":
+    job = json.loads(sys.argv[1])
+    work(job["events"], job["part"], job["out"], job["projections"])

@@ -1,0 +1,150 @@
+"""A rebuild folded by several processes gives the rows one process gives, fails whole,
+and reports its progress. Workers are real ``python -m`` processes on real DuckDB files."""
+
+import random
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from bench.events import EventFactory, publication, stream
+
+from careledger.ledger.application import rebuild_parts
+from careledger.ledger.application.ingest import LogMessage
+from careledger.ledger.application.rebuild import rebuild_projections
+from careledger.ledger.projections import PROJECTIONS
+from tests.unit.ledger.events import (
+    OTHER_SUBJECT,
+    Ledger,
+    at,
+    complaint_acknowledged,
+    complaint_escalated,
+    complaint_filed,
+    complaint_resolved,
+    consent_given,
+    consent_withdrawn,
+    contact_closed,
+    contact_opened,
+    escalation_decided,
+    subject_erased,
+)
+
+# Events by another subject than the row's, and a second opening of a contact id: each
+# must reach the rows of its id whatever part it falls in, and change nothing there.
+CROSSING = [
+    contact_opened(at(0), subject_id=OTHER_SUBJECT),
+    contact_opened(at(1)),  # the same contact id: the first opening stands
+    contact_closed(at(2)),  # by another subject than the contact's: no change
+    consent_given(at(3), contact_id=None),
+    consent_withdrawn(at(4), subject_id=OTHER_SUBJECT),
+    complaint_filed(at(5)),
+    complaint_acknowledged(at(6), subject_id=OTHER_SUBJECT),
+    complaint_escalated(at(7), to_level="consumer_office", from_level="frontline"),
+    complaint_resolved(at(8)),
+    escalation_decided(at(9), level="consumer_office"),
+    subject_erased(at(10)),
+]
+
+
+def ledger_of(path: Path, count: int = 3000) -> Ledger:
+    ledger = Ledger(path)
+    ledger.feed(*CROSSING)
+    if not count:
+        return ledger
+    factory = EventFactory(random.Random(7), subjects=300)
+    messages = [
+        LogMessage(sequence, *publication(event))
+        for sequence, event in enumerate(stream(factory, count), start=len(CROSSING) + 1)
+    ]
+    for start in range(0, count, 1000):
+        ledger.deliver(messages[start : start + 1000])
+    return ledger
+
+
+def tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        p.name: con.execute(
+            f"SELECT {', '.join(p.table.columns)} FROM {p.name} "
+            f"ORDER BY {', '.join(p.table.columns)}"
+        ).fetchall()
+        for p in PROJECTIONS
+    }
+
+
+@pytest.fixture
+def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rebuild_parts, "MIN_EVENTS", 0)
+
+
+@pytest.mark.usefixtures("any_size")
+def test_three_workers_give_the_rows_of_the_live_ledger_and_of_one_process(
+    tmp_path: Path,
+) -> None:
+    ledger = ledger_of(tmp_path / "l.duckdb")
+    con = ledger.store.con
+    live = tables(con)
+    assert all(live.values()), [name for name, rows in live.items() if not rows]
+    seen: list[tuple[int, int]] = []
+    with ledger.store.transaction():
+        done = rebuild_projections(con, con, workers=3, progress=lambda d, t: seen.append((d, t)))
+        in_parts = tables(con)
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+    one = duckdb.connect()
+    assert rebuild_projections(con, one) == done == len(CROSSING) + 3000
+    assert in_parts == live == tables(one)
+    assert seen[-1] == (done, done)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+@pytest.mark.usefixtures("any_size")
+def test_a_failing_worker_fails_the_rebuild_and_the_registers_stay_as_they_were(
+    tmp_path: Path,
+) -> None:
+    ledger = ledger_of(tmp_path / "l.duckdb", count=1000)
+    con = ledger.store.con
+    before = tables(con)
+    con.execute("UPDATE events SET payload = ? WHERE sequence = 500", [b'{"not": "an event"}'])
+    failed = pytest.raises(
+        rebuild_parts.RebuildFailed, match=r"(?s)rebuild worker \d exited with 1: .*InvalidPayload"
+    )
+    with failed, ledger.store.transaction():
+        rebuild_projections(con, con, workers=2)
+    assert tables(con) == before
+
+
+def test_one_process_rebuilds_a_small_log_or_a_projection_a_worker_cannot_name() -> None:
+    big = rebuild_parts.MIN_EVENTS
+    assert not rebuild_parts.worth_it(PROJECTIONS, big - 1, workers=2)
+    assert not rebuild_parts.worth_it(PROJECTIONS, big, workers=1)
+    assert rebuild_parts.worth_it(PROJECTIONS, big, workers=2)
+
+    class Renamed:  # same name, other code: a worker would fold the registry's one
+        name, table = PROJECTIONS[0].name, PROJECTIONS[0].table
+
+    assert not rebuild_parts.worth_it([Renamed()], big, workers=2)  # type: ignore[list-item]
+
+
+def test_every_event_falls_in_exactly_one_part(tmp_path: Path) -> None:
+    ledger = ledger_of(tmp_path / "l.duckdb", count=500)
+    out = tmp_path / "events.parquet"
+    rebuild_parts._copy_events(ledger.store.con, out, workers=3)
+    parts = duckdb.sql(
+        f"SELECT part, count(*) FROM read_parquet('{out}') GROUP BY part ORDER BY part"
+    ).fetchall()
+    assert [p for p, _ in parts] == [0, 1, 2]
+    assert sum(n for _, n in parts) == len(CROSSING) + 500
+    assert min(n for _, n in parts) > 0.2 * (len(CROSSING) + 500)
+
+
+def test_events_of_one_row_share_a_part(tmp_path: Path) -> None:
+    """The contract the split rests on: every event naming one contact, consent or
+    complaint id (whoever its subject) is in the same part."""
+    ledger = ledger_of(tmp_path / "l.duckdb", count=0)
+    out = tmp_path / "events.parquet"
+    rebuild_parts._copy_events(ledger.store.con, out, workers=7)
+    by_sequence = dict(duckdb.sql(f"SELECT sequence, part FROM read_parquet('{out}')").fetchall())
+    contact = [by_sequence[s] for s in (1, 2, 3)]
+    consent = [by_sequence[s] for s in (4, 5)]
+    complaint = [by_sequence[s] for s in (6, 7, 8, 9, 10)]
+    assert len(set(contact)) == len(set(consent)) == len(set(complaint)) == 1
