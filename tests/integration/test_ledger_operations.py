@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from careledger.contracts.subjects import EVENT_STREAM
@@ -164,3 +165,25 @@ def test_opening_the_store_folds_a_crash_wal_into_the_file(tmp_path: Path) -> No
     finally:
         store.close()
     assert left > 0 and folded == 0
+
+
+def test_what_the_store_spills_goes_beside_its_file_not_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    db = tmp_path / "data" / "s.duckdb"
+    db.parent.mkdir()
+    store = LedgerStore(db)
+    try:
+        store.con.execute("SET memory_limit = '32MB'")
+        spilled = store.con.execute(
+            "SELECT count(*) FROM (SELECT md5(range::VARCHAR) AS s, count(*) "
+            "FROM range(2000000) GROUP BY s HAVING count(*) > 1)"
+        ).fetchall()
+        assert spilled == [(0,)]
+        assert db.with_name("s.duckdb.tmp").is_dir()
+        assert list(work.iterdir()) == []
+    finally:
+        store.close()

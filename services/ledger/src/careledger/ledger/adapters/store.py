@@ -194,8 +194,10 @@ class LedgerStore:
 
 def _attach(path: str) -> duckdb.DuckDBPyConnection:
     """The file attached as the connection's database ``ledger`` (``duckdb.connect(path)``
-    takes no row group size)."""
-    con = duckdb.connect()
+    takes no row group size). What DuckDB spills beyond the memory limit goes beside the
+    file, as it would for ``connect(path)``: an in-memory connection spills to ``.tmp`` in
+    the working directory, which may be read-only or another disk."""
+    con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
     quoted = "'" + path.replace("'", "''") + "'"
     con.execute(f"ATTACH {quoted} AS {DATABASE} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
     con.execute(f"USE {DATABASE}")
