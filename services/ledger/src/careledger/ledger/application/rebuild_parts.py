@@ -158,7 +158,7 @@ def work(events: str, part: int, out: str, names: list[str]) -> None:
     target.execute("SET GLOBAL TimeZone = 'UTC'")
     for projection in projections:
         projection.create(target)
-    reader = duckdb.connect()
+    reader = duckdb.connect(config={"temp_directory": f"{out}.reader.tmp"})  # not ./.tmp
     reader.execute(f"SET memory_limit = '{WORKER_MEMORY}'")
     relation = f"read_parquet({_quoted(Path(events))})"
     first, last = reader.execute(
