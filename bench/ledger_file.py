@@ -5,7 +5,8 @@ The events go through the ledger's own ``ingest`` and ``LedgerStore.commit`` in 
 exactly as the runner applies them, with the stream left out: the file holds the same
 rows a consumer would have written. Events are generated one at a time (``stream``), so
 the log is never held in memory. Progress goes to stderr. A file already there is reused
-if it holds N events (opened once, so that registers a newer version changed are rebuilt).
+if it holds N events (opened once, so that registers a newer version changed are rebuilt),
+and continued if it holds fewer (a fill that was stopped: the seed gives the same events).
 
     python -m bench.ledger_file '{"db": "/tmp/l.duckdb", "events": 10000000}'
 """
@@ -27,14 +28,40 @@ BATCH = 5000
 
 
 def fill(db: Path, count: int, seed: int) -> dict[str, Any]:
-    if db.exists():
-        return reuse(db, count)
+    """Fill ``db`` with the first ``count`` events of the seed's stream; a file holding
+    fewer (a fill that was stopped) is continued where its position is."""
     store = LedgerStore(db)
+    held = store.position().sequence
+    if held >= count:
+        store.close()
+        return reuse(db, count)
     factory = EventFactory(random.Random(seed), subjects=max(1000, count // 8))
+    if held:
+        print(f"continuing a fill stopped at {held:,} of {count:,}", file=sys.stderr)
+    started = time.perf_counter()
+    try:
+        rejected = _append(store, factory, held, count)
+        store.checkpoint()
+    finally:
+        store.close()
+    elapsed = time.perf_counter() - started
+    return {
+        "events": count,
+        "continued_from": held,
+        "rejected": rejected,
+        "seconds": elapsed,
+        "bytes": db.stat().st_size,
+    }
+
+
+def _append(store: LedgerStore, factory: EventFactory, held: int, count: int) -> int:
+    """Events ``held + 1`` to ``count`` of the stream, committed in batches; rejections."""
     started = time.perf_counter()
     batch: list[LogMessage] = []
     rejected = 0
     for sequence, event in enumerate(stream(factory, count), start=1):
+        if sequence <= held:  # the same seed and count give the same events again
+            continue
         subject, data, headers = publication(event)
         batch.append(LogMessage(sequence, subject, data, headers))
         if len(batch) == BATCH or sequence == count:
@@ -44,12 +71,9 @@ def fill(db: Path, count: int, seed: int) -> dict[str, Any]:
             rejected += len(outcome.rejected)
             batch = []
             if sequence % 500_000 == 0 or sequence == count:
-                rate = sequence / (time.perf_counter() - started)
+                rate = (sequence - held) / (time.perf_counter() - started)
                 print(f"filled {sequence:,} of {count:,} ({rate:,.0f}/s)", file=sys.stderr)
-    store.checkpoint()
-    store.close()
-    elapsed = time.perf_counter() - started
-    return {"events": count, "rejected": rejected, "seconds": elapsed, "bytes": db.stat().st_size}
+    return rejected
 
 
 def reuse(db: Path, count: int) -> dict[str, Any]:
