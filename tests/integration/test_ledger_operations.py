@@ -10,6 +10,7 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from careledger.contracts.subjects import EVENT_STREAM
+from careledger.ledger import duck
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.application.export import export
 from careledger.ledger.projections import PROJECTIONS
@@ -146,6 +147,7 @@ async def test_an_idle_ledger_stays_ready_whatever_timeout_an_empty_fetch_raises
 
 CRASH_AFTER_WRITING = """
 import os, sys
+from careledger.ledger import duck
 from careledger.ledger.adapters.store import LedgerStore
 store = LedgerStore(sys.argv[1])
 store.con.execute("CREATE TABLE filler AS SELECT range AS n FROM range(200000)")
@@ -187,3 +189,20 @@ def test_what_the_store_spills_goes_beside_its_file_not_in_the_working_directory
         assert list(work.iterdir()) == []
     finally:
         store.close()
+
+
+def test_a_scratch_database_spills_to_the_system_temporary_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    con = duck.scratch("32MB")
+    try:
+        spilled = con.execute(
+            "SELECT count(*) FROM (SELECT md5(range::VARCHAR) AS s, count(*) "
+            "FROM range(2000000) GROUP BY s HAVING count(*) > 1)"
+        ).fetchall()
+        assert spilled == [(0,)]
+        assert duck.SCRATCH_SPILL.is_dir()
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        con.close()

@@ -1,6 +1,22 @@
 """DuckDB plumbing every layer shares."""
 
+import tempfile
+from pathlib import Path
+
 import duckdb
+
+SCRATCH_SPILL = Path(tempfile.gettempdir()) / "careledger-duckdb"
+
+
+def scratch(memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """A throwaway in-memory database (a replay, a comparison), holding at most
+    ``memory_limit`` and spilling beyond it to the system's temporary directory: an
+    in-memory connection otherwise spills to ``.tmp`` in the working directory, which
+    may be read-only or another disk. Timestamps read back in UTC."""
+    con = duckdb.connect(":memory:", config={"temp_directory": str(SCRATCH_SPILL)})
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def cursor(

@@ -27,6 +27,7 @@ import duckdb
 
 from careledger.contracts import decode_event
 from careledger.contracts.events import EVENT_TYPES
+from careledger.ledger import duck
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
 from careledger.ledger.projections import PROJECTIONS, Projection
@@ -143,10 +144,8 @@ def _replayed(
     projections: Sequence[Projection],
     limit: int,
 ) -> Iterator[Replay]:
-    memory = duckdb.connect(":memory:")
+    memory = duck.scratch(REPLAY_MEMORY)
     try:
-        memory.execute("SET TimeZone = 'UTC'")
-        memory.execute(f"SET memory_limit = '{REPLAY_MEMORY}'")
         for projection in projections:
             projection.create(memory)
         ledger.execute("BEGIN TRANSACTION")

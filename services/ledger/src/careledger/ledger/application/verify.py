@@ -18,6 +18,10 @@ from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.chain import GENESIS, link
 from careledger.ledger.projections import PROJECTIONS, Projection
 
+# The registers rebuilt in memory to compare: beyond this DuckDB spills rather than
+# holding them all (its default limit is 80% of the machine's memory).
+COMPARE_MEMORY = "256MB"
+
 StreamMessages = AsyncIterator[tuple[int, bytes]]
 
 
@@ -85,7 +89,7 @@ def compare_with_rebuild(
     report: Report,
     projections: Sequence[Projection] = PROJECTIONS,
 ) -> None:
-    fresh = duckdb.connect(":memory:")
+    fresh = duck.scratch(COMPARE_MEMORY)
     rebuild_projections(con, fresh, projections)
     for projection in projections:
         key = ", ".join(projection.table.key)
