@@ -183,8 +183,8 @@ def query(
         if key not in register.filters:
             raise UnknownFilter(name, key, register.filters)
     asked: dict[str, str | int] = dict(filters)
-    if register.subject_keyed and "subject_id" in filters:
-        asked[subject_key.COLUMN] = subject_key.subject_key(filters["subject_id"])
+    if register.subject_keyed and "subject_id" in filters:  # the key first: the cheap test
+        asked = {subject_key.COLUMN: subject_key.subject_key(filters["subject_id"])} | asked
     where = " AND ".join(f"{k} = ?" for k in asked) or "TRUE"
     params = list(asked.values())
     selected = f"* EXCLUDE ({subject_key.COLUMN})" if register.subject_keyed else "*"
