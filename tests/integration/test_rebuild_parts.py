@@ -2,6 +2,7 @@
 and reports its progress. Workers are real ``python -m`` processes on real DuckDB files."""
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,9 @@ import duckdb
 import pytest
 from bench.events import EventFactory, publication, stream
 
+from careledger.contracts import encode
+from careledger.contracts.events import Event
+from careledger.contracts.subjects import event_subject
 from careledger.ledger.application import rebuild_parts
 from careledger.ledger.application.ingest import LogMessage
 from careledger.ledger.application.rebuild import rebuild_projections
@@ -16,6 +20,7 @@ from careledger.ledger.projections import PROJECTIONS
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
     Ledger,
+    an_id,
     at,
     complaint_acknowledged,
     complaint_escalated,
@@ -111,6 +116,47 @@ def test_a_failing_worker_fails_the_rebuild_and_the_registers_stay_as_they_were(
     with failed, ledger.store.transaction():
         rebuild_projections(con, con, workers=2)
     assert tables(con) == before
+
+
+def _elsewhere(con: duckdb.DuckDBPyConnection, of: str) -> str:
+    """An id that DuckDB's hash puts in the other of two parts than ``of``."""
+    for i in range(100):
+        decoy = an_id(f"decoy-{i}")
+        mine, other = con.execute("SELECT hash(?) % 2, hash(?) % 2", [decoy, of]).fetchall()[0]
+        if mine != other:
+            return decoy
+    raise AssertionError("no decoy found")
+
+
+def _with_first(event: Event, field: str, value: str) -> LogMessage:
+    """``event`` published with ``field`` written once more, first (JSON readers disagree on
+    which of two equal keys counts; msgspec, like the ledger, takes the last)."""
+    data = b'{"' + field.encode() + b'":"' + value.encode() + b'",' + encode(event)[1:]
+    return LogMessage(0, event_subject(event), data)
+
+
+@pytest.mark.usefixtures("any_size")
+def test_the_split_follows_the_decoded_event_not_the_payloads_json(tmp_path: Path) -> None:
+    """An erasure with a field its type does not have, and a withdrawal naming its consent
+    id twice, land with the rows they change (the split read the JSON once and lost the
+    withdrawal, and made a second erasure row)."""
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(consent_given(at(0), contact_id=None), subject_erased(at(1)))
+    con = ledger.store.con
+    withdrawal = consent_withdrawn(at(2), purposes=["call_recording"])
+    again = subject_erased(at(3))
+    odd = [
+        _with_first(withdrawal, "consent_id", _elsewhere(con, withdrawal.consent_id)),
+        _with_first(again, "consent_id", _elsewhere(con, again.subject_id)),
+    ]
+    ledger.deliver([replace(m, sequence=s) for m, s in zip(odd, (3, 4), strict=True)])
+    live = tables(con)
+    states = {(row[1], row[21]) for row in live["consents"]}  # purpose, state
+    assert states == {("call_recording", "withdrawn"), ("quality_assurance", "given")}
+    assert len(live["erasures"]) == 1
+    with ledger.store.transaction():
+        rebuild_projections(con, con, workers=2)
+        assert tables(con) == live
 
 
 def test_one_process_rebuilds_a_small_log_or_a_projection_a_worker_cannot_name() -> None:

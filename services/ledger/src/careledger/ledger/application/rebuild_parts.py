@@ -1,10 +1,10 @@
 """A rebuild folded by several processes, each over its own part of the events.
 
-Every projection keys its rows by the id of one contact, consent, complaint or subject
-(``ROW_KEY``), or by the event itself (the timeline, escalations), and an event changes
-only rows of the key it names. So the events are split by ``hash(ROW_KEY) % workers``:
-each row's events all fall in one part, in log order, and each part's rows are exactly
-the full rebuild's rows of its keys. The parts' tables are then appended together.
+Every projection keys its rows by the id of one contact, consent, complaint or subject,
+or by the event itself (the timeline, escalations), and an event changes only rows of
+the id it names. So the events are split by that id (``_copy_events``): each row's
+events all fall in one part, in log order, and each part's rows are exactly the full
+rebuild's rows of its ids. The parts' tables are then appended together.
 
 1. The events (sequence, subject, payload, hash, part) are copied to a Parquet file: a
    worker cannot open a DuckDB file another process holds, and the store holds it.
@@ -29,12 +29,13 @@ from pathlib import Path
 
 import duckdb
 
-from careledger.ledger.application.as_of import ROW_KEY
+from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
 from careledger.ledger.application.folding import Progress, chunks, fold
 from careledger.ledger.projections import PROJECTIONS, Projection
 from careledger.ledger.projections._rows import registered
 
 MIN_EVENTS = 100_000
+CONSENT_TYPES = f"('{ConsentGiven.__name__}', '{ConsentWithdrawn.__name__}')"
 WORKER_MEMORY = "128MB"  # as the store's own limit
 ARROW_BATCH = 16_384
 
@@ -74,10 +75,18 @@ def rebuild(
 
 
 def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) -> None:
-    """One pass in DuckDB (no Python per event); ``hash`` only has to agree within it."""
+    """One pass in DuckDB (no Python per event); ``hash`` only has to agree within it.
+
+    The part comes from columns the ledger wrote from the decoded event (``type``,
+    ``aggregate_id``), never from the payload's JSON: a payload may carry a field its type
+    does not have, or a key twice (msgspec keeps the last, DuckDB's JSON the first), and
+    the split must follow what the folds see. Consents are keyed by a consent id the
+    columns do not hold, so all consent events go to part 0; every other event's rows are
+    keyed by its aggregate id (contact, complaint, subject) or by the event itself."""
+    part = f"CASE WHEN type IN {CONSENT_TYPES} THEN 0 ELSE hash(aggregate_id) % {int(workers)} END"
     source.execute(
-        f"COPY (SELECT sequence, subject, payload, hash, hash({ROW_KEY}) % {int(workers)} "
-        f"AS part FROM events) TO {_quoted(path)} (FORMAT parquet, ROW_GROUP_SIZE 16384)"
+        f"COPY (SELECT sequence, subject, payload, hash, {part} AS part FROM events) "
+        f"TO {_quoted(path)} (FORMAT parquet, ROW_GROUP_SIZE 16384)"
     )
 
 
