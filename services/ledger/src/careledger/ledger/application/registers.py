@@ -182,9 +182,10 @@ def query(
     for key in filters:
         if key not in register.filters:
             raise UnknownFilter(name, key, register.filters)
-    asked: dict[str, str | int] = dict(filters)
+    asked: dict[str, str | int] = {}
     if register.subject_keyed and "subject_id" in filters:  # the key first: the cheap test
-        asked = {subject_key.COLUMN: subject_key.subject_key(filters["subject_id"])} | asked
+        asked[subject_key.COLUMN] = subject_key.subject_key(filters["subject_id"])
+    asked |= filters
     where = " AND ".join(f"{k} = ?" for k in asked) or "TRUE"
     params = list(asked.values())
     selected = f"* EXCLUDE ({subject_key.COLUMN})" if register.subject_keyed else "*"
