@@ -194,3 +194,23 @@ def test_events_of_one_row_share_a_part(tmp_path: Path) -> None:
     consent = [by_sequence[s] for s in (4, 5)]
     complaint = [by_sequence[s] for s in (6, 7, 8, 9, 10)]
     assert len(set(contact)) == len(set(consent)) == len(set(complaint)) == 1
+
+
+@pytest.mark.usefixtures("any_size")
+def test_other_output_on_a_workers_stdout_is_not_taken_for_its_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB draws its progress bar on stdout (blank lines, once a query passes 2 s); a
+    blank line once read as the worker's end and failed the rebuild."""
+    noise = tmp_path / "noise"
+    noise.mkdir()
+    (noise / "sitecustomize.py").write_text(
+        "import sys\nsys.stdout.write('\\r[=====>      ] 40%\\r\\n\\nfinished 7\\n')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(noise))  # the workers' start, not this process
+    ledger = ledger_of(tmp_path / "l.duckdb", count=500)
+    con = ledger.store.con
+    live = tables(con)
+    with ledger.store.transaction():
+        assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
+        assert tables(con) == live

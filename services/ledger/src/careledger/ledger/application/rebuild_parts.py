@@ -38,6 +38,7 @@ MIN_EVENTS = 100_000
 CONSENT_TYPES = f"('{ConsentGiven.__name__}', '{ConsentWithdrawn.__name__}')"
 WORKER_MEMORY = "128MB"  # as the store's own limit
 ARROW_BATCH = 16_384
+PROGRESS = "careledger-rebuild: "  # a worker's report lines; anything else on stdout is not one
 
 
 class RebuildFailed(RuntimeError):
@@ -96,7 +97,7 @@ def _run_workers(
     """One ``python -m`` process per part (not multiprocessing: a spawned child imports
     the parent's main module again, which a host program such as a test runner or an
     ASGI server does not expect), each printing its progress on stdout."""
-    reports: queue.Queue[tuple[int, str]] = queue.Queue()
+    reports: queue.Queue[tuple[int, str | None]] = queue.Queue()
     processes, relays = [], []
     try:
         for i, part in enumerate(parts):
@@ -122,17 +123,21 @@ def _run_workers(
 
 
 def _relay(
-    part: int, process: subprocess.Popen[str], reports: queue.Queue[tuple[int, str]]
+    part: int, process: subprocess.Popen[str], reports: queue.Queue[tuple[int, str | None]]
 ) -> None:
+    """A worker's progress lines, then None once its output ends (whatever ends it)."""
     assert process.stdout is not None
-    with process.stdout:
-        for line in process.stdout:
-            reports.put((part, line.strip()))
-    reports.put((part, ""))  # end of output: the process is exiting
+    try:
+        with process.stdout:
+            for line in process.stdout:
+                if line.startswith(PROGRESS):
+                    reports.put((part, line.removeprefix(PROGRESS).strip()))
+    finally:
+        reports.put((part, None))
 
 
 def _collect(
-    reports: queue.Queue[tuple[int, str]],
+    reports: queue.Queue[tuple[int, str | None]],
     processes: list[subprocess.Popen[str]],
     logs: list[Path],
     progress: Progress | None,
@@ -144,7 +149,7 @@ def _collect(
     ended = 0
     while ended < len(processes):
         part, line = reports.get()
-        if not line:
+        if line is None:
             ended += 1
             if part not in finished:
                 code, error = processes[part].wait(), logs[part].read_text().strip()
@@ -162,23 +167,33 @@ def _collect(
 def work(events: str, part: int, out: str, names: list[str]) -> None:
     """Fold part ``part`` of the events into a DuckDB file of its own (in a worker)."""
     projections = [p for p in PROJECTIONS if p.name in names]
-    target = duckdb.connect(out)
-    target.execute(f"SET memory_limit = '{WORKER_MEMORY}'")
+    target = _quiet(duckdb.connect(out))
     target.execute("SET GLOBAL TimeZone = 'UTC'")
     for projection in projections:
         projection.create(target)
-    reader = duckdb.connect(config={"temp_directory": f"{out}.reader.tmp"})  # not ./.tmp
-    reader.execute(f"SET memory_limit = '{WORKER_MEMORY}'")
+    reader = _quiet(duckdb.connect(config={"temp_directory": f"{out}.reader.tmp"}))
     relation = f"read_parquet({_quoted(Path(events))})"
     first, last = reader.execute(
         f"SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0) FROM {relation}"
     ).fetchall()[0]
     batches = chunks(reader, relation, first, last, f"part = {int(part)}")
-    done = fold(batches, target, projections, lambda n, _: print(f"applied {n}", flush=True))
+    done = fold(batches, target, projections, lambda n, _: _report("applied", n))
     target.execute("CHECKPOINT")
     target.close()
     reader.close()
-    print(f"finished {done}", flush=True)
+    _report("finished", done)
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Bounded, and without DuckDB's progress bar: it draws on stdout, where the worker
+    reports its own progress."""
+    con.execute(f"SET memory_limit = '{WORKER_MEMORY}'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _report(kind: str, events: int) -> None:
+    print(f"{PROGRESS}{kind} {events}", flush=True)
 
 
 def _append(target: duckdb.DuckDBPyConnection, part: Path, names: list[str]) -> None:
