@@ -129,6 +129,8 @@ async def test_exporting_the_same_log_twice_gives_identical_bytes_and_manifest(
         a, b = (tmp_path / d / entry["file"] for d in ("x1", "x2"))
         assert a.read_bytes() == b.read_bytes()
     assert {f["table"]: f["rows"] for f in first["files"]}["events"] == 10
+    timeline = duckdb.sql(f"SELECT * FROM read_parquet('{tmp_path / 'x1' / 'timeline.parquet'}')")
+    assert "subject_id" in timeline.columns and "subject_key" not in timeline.columns
 
 
 async def test_an_idle_ledger_stays_ready_whatever_timeout_an_empty_fetch_raises(

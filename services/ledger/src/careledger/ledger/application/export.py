@@ -16,11 +16,16 @@ from typing import Any, Literal
 
 import duckdb
 
-from careledger.ledger.projections import PROJECTIONS
+from careledger.ledger.projections import PROJECTIONS, subject_key
 
 Format = Literal["csv", "parquet"]
 VERSION = "careledger-ledger 0.1.0"
 LOG_TABLES = {"events": ("sequence",), "rejected": ("sequence",)}
+# Left out of the files: the wall-clock time a rejection was written (the same log must
+# give the same bytes), and the subject key, an index for queries rather than a fact.
+HIDDEN = {"rejected": ("rejected_at",)} | {
+    p.name: (subject_key.COLUMN,) for p in PROJECTIONS if subject_key.COLUMN in p.table.columns
+}
 
 
 def tables() -> dict[str, tuple[str, ...]]:
@@ -59,7 +64,7 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str,
         target = out / f"{table}.{fmt}"
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
         quoted = str(target).replace("'", "''")
-        columns = "* EXCLUDE (rejected_at)" if table == "rejected" else "*"  # wall-clock time
+        columns = f"* EXCLUDE ({', '.join(hidden)})" if (hidden := HIDDEN.get(table)) else "*"
         con.execute(
             f"COPY (SELECT {columns} FROM {table} ORDER BY {', '.join(key)}) "
             f"TO '{quoted}' ({options})"
