@@ -1,6 +1,7 @@
 """A rebuild folded by several processes gives the rows one process gives, fails whole,
 and reports its progress. Workers are real ``python -m`` processes on real DuckDB files."""
 
+import os
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -10,13 +11,15 @@ import duckdb
 import pytest
 from bench.events import EventFactory, publication, stream
 
-from careledger.contracts import encode
+from careledger.contracts import InvalidPayload, encode
 from careledger.contracts.events import Event
 from careledger.contracts.subjects import event_subject
+from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.application import rebuild_parts
 from careledger.ledger.application.ingest import LogMessage
 from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.projections import PROJECTIONS
+from careledger.ledger.settings import Settings
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
     Ledger,
@@ -103,19 +106,39 @@ def test_three_workers_give_the_rows_of_the_live_ledger_and_of_one_process(
 
 
 @pytest.mark.usefixtures("any_size")
-def test_a_failing_worker_fails_the_rebuild_and_the_registers_stay_as_they_were(
+def test_a_payload_no_process_can_fold_fails_the_rebuild_and_changes_nothing(
     tmp_path: Path,
 ) -> None:
     ledger = ledger_of(tmp_path / "l.duckdb", count=1000)
     con = ledger.store.con
     before = tables(con)
     con.execute("UPDATE events SET payload = ? WHERE sequence = 500", [b'{"not": "an event"}'])
-    failed = pytest.raises(
+    worker_says = pytest.raises(
         rebuild_parts.RebuildFailed, match=r"(?s)rebuild worker \d exited with 1: .*InvalidPayload"
     )
-    with failed, ledger.store.transaction():
-        rebuild_projections(con, con, workers=2)
+    with worker_says, ledger.store.transaction():
+        rebuild_parts.rebuild(con, con, PROJECTIONS, None, workers=2, total=1000)
+    with pytest.raises(InvalidPayload), ledger.store.transaction():
+        rebuild_projections(con, con, workers=2)  # the workers fail, then one process does
     assert tables(con) == before
+
+
+@pytest.mark.usefixtures("any_size")
+def test_when_the_workers_die_one_process_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As when a worker is killed for its memory: the rebuild still completes."""
+    dying = tmp_path / "dying"
+    dying.mkdir()
+    (dying / "sitecustomize.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.setenv("PYTHONPATH", str(dying))  # the workers' start, not this process
+    ledger = ledger_of(tmp_path / "l.duckdb", count=500)
+    con = ledger.store.con
+    live = tables(con)
+    with ledger.store.transaction():
+        assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
+        assert tables(con) == live
+    assert "rebuilding in one process: rebuild worker" in caplog.text
 
 
 def _elsewhere(con: duckdb.DuckDBPyConnection, of: str) -> str:
@@ -214,3 +237,15 @@ def test_other_output_on_a_workers_stdout_is_not_taken_for_its_reports(
     with ledger.store.transaction():
         assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
         assert tables(con) == live
+
+
+def test_the_ledger_is_told_how_many_processes_rebuild_on_open(tmp_path: Path) -> None:
+    assert Settings.from_env({}).rebuild_workers == 0  # one per available core
+    assert Settings.from_env({"CARELEDGER_REBUILD_WORKERS": "3"}).rebuild_workers == 3
+    store = LedgerStore(tmp_path / "s.duckdb", rebuild_workers=3)
+    try:
+        store.reopen()
+        assert store.rebuild_workers == 3
+    finally:
+        store.close()
+    assert 1 <= rebuild_parts.default_workers() <= (os.cpu_count() or 1)

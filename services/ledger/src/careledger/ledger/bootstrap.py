@@ -63,7 +63,9 @@ class LedgerService:
             self.vault = JetStreamVault(await ensure_vault_bucket(js, replicas), self.master_key)
         self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         # Off the event loop: opening may rebuild registers an upgrade changed.
-        self.store = await asyncio.to_thread(LedgerStore, self.settings.db_path)
+        self.store = await asyncio.to_thread(
+            LedgerStore, self.settings.db_path, rebuild_workers=self.settings.rebuild_workers
+        )
         consumer = LedgerConsumer(
             js,
             durable=self.settings.consumer,

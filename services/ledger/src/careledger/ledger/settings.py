@@ -20,6 +20,7 @@ class Settings:
     auditors_file: Path | None = None
     stream_replicas: int = 1  # of the streams the ledger may create (access log, vault)
     checkpoint_every: float = 30.0  # seconds idle between checkpoints of the DuckDB WAL
+    rebuild_workers: int = 0  # processes for a rebuild on open; 0: one per available core
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> "Settings":
@@ -38,6 +39,7 @@ class Settings:
             if env.get("CARELEDGER_AUDITORS_FILE")
             else None,
             stream_replicas=int(env.get("CARELEDGER_STREAM_REPLICAS") or cls.stream_replicas),
+            rebuild_workers=int(env.get("CARELEDGER_REBUILD_WORKERS") or cls.rebuild_workers),
             checkpoint_every=float(
                 env.get("CARELEDGER_LEDGER_CHECKPOINT_EVERY") or cls.checkpoint_every
             ),

@@ -43,9 +43,17 @@ DATABASE = "ledger"  # the name the file is attached under
 
 
 class LedgerStore:
-    def __init__(self, path: str | Path, projections: Sequence[Projection] = PROJECTIONS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        projections: Sequence[Projection] = PROJECTIONS,
+        rebuild_workers: int = 0,
+    ) -> None:
+        """``rebuild_workers``: processes for rebuilding outdated registers on open (0: one
+        per available core; ``rebuild_parts``)."""
         self.path = str(path)
         self.projections = tuple(projections)
+        self.rebuild_workers = rebuild_workers
         self.con = _attach(self.path)
         # Memory stays flat as the log grows: a WAL of at most CHECKPOINT_THRESHOLD is held
         # in memory before a checkpoint writes it out (with 1GB everything applied stayed
@@ -82,9 +90,8 @@ class LedgerStore:
         if held:
             log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         with self.transaction():
-            rebuild_projections(
-                self.con, self.con, outdated, progress=_log_progress, workers=default_workers()
-            )
+            workers = self.rebuild_workers or default_workers()
+            rebuild_projections(self.con, self.con, outdated, _log_progress, workers)
             values = ", ".join("(?, ?)" for _ in outdated)
             self.con.execute(
                 f"INSERT OR REPLACE INTO projection_versions VALUES {values}",
@@ -189,7 +196,7 @@ class LedgerStore:
         for con in (self._reader, self.con):
             with suppress(duckdb.Error):  # already unusable; the new connection replaces it
                 con.close()
-        LedgerStore.__init__(self, self.path, self.projections)
+        LedgerStore.__init__(self, self.path, self.projections, self.rebuild_workers)
 
 
 def _attach(path: str) -> duckdb.DuckDBPyConnection:

@@ -6,6 +6,7 @@ processes, each over its own part of the events (``rebuild_parts``): the folds a
 Python, so one process uses one core.
 """
 
+import logging
 from collections.abc import Sequence
 
 import duckdb
@@ -14,6 +15,8 @@ from careledger.ledger import duck
 from careledger.ledger.application import rebuild_parts
 from careledger.ledger.application.folding import Progress, chunks, fold
 from careledger.ledger.projections import PROJECTIONS, Projection
+
+log = logging.getLogger(__name__)
 
 
 def rebuild_projections(
@@ -24,7 +27,8 @@ def rebuild_projections(
     workers: int = 1,
 ) -> int:
     """Recreate ``projections`` in ``target`` from the ``events`` table of ``source``,
-    in ``workers`` processes where that pays off; the number of events applied.
+    in ``workers`` processes where that pays off (in one if they fail: a payload that
+    cannot be folded then fails here too); the number of events applied.
 
     Transactions are the caller's: an in-place rebuild runs in one, so a crash halfway
     leaves the old projections as they were.
@@ -36,7 +40,11 @@ def rebuild_projections(
         "SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0), count(*) FROM events"
     ).fetchall()[0]
     if rebuild_parts.worth_it(projections, total, workers):
-        return rebuild_parts.rebuild(source, target, projections, progress, workers, total)
+        try:
+            return rebuild_parts.rebuild(source, target, projections, progress, workers, total)
+        except rebuild_parts.RebuildFailed as failed:  # e.g. a worker killed for its memory
+            log.warning("rebuilding in one process: %s", failed)
+            return rebuild_projections(source, target, projections, progress)
     cursor = duck.cursor(source)
     try:
         return fold(chunks(cursor, "events", first, last), target, projections, progress, total)

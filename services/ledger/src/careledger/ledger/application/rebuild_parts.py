@@ -46,6 +46,10 @@ class RebuildFailed(RuntimeError):
 
 
 def default_workers() -> int:
+    """One per core this process may run on (its CPU affinity, as a container's cpuset
+    sets it; a CPU quota is not visible here: set the number where one applies)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
 
 
