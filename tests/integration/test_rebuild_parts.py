@@ -249,3 +249,25 @@ def test_the_ledger_is_told_how_many_processes_rebuild_on_open(tmp_path: Path) -
     finally:
         store.close()
     assert 1 <= rebuild_parts.default_workers() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.usefixtures("any_size")
+def test_the_work_is_done_beside_the_ledger_file_and_what_a_killed_rebuild_left_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = ledger_of(tmp_path / "l.duckdb", count=200)
+    copies: list[Path] = []
+    copy = rebuild_parts._copy_events
+    monkeypatch.setattr(
+        rebuild_parts, "_copy_events", lambda s, path, w: (copies.append(path), copy(s, path, w))
+    )
+    left = tmp_path / "l.duckdb.rebuild-killed"  # as a rebuild killed by SIGKILL leaves it
+    (left / "events.parquet").parent.mkdir()
+    (left / "events.parquet").write_bytes(b"a copy of the log")
+    before = sorted(p.name for p in tmp_path.iterdir() if p != left)
+    con = ledger.store.con
+    with ledger.store.transaction():
+        rebuild_projections(con, con, workers=2)
+    assert [c.parent.parent for c in copies] == [tmp_path]
+    assert copies[0].parent.name.startswith("l.duckdb.rebuild-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -20,6 +20,7 @@ so below ``MIN_EVENTS`` one process is faster.
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,7 +70,7 @@ def rebuild(
     total: int,
 ) -> int:
     names = [p.name for p in projections]
-    with tempfile.TemporaryDirectory(prefix="careledger-rebuild-") as tmp:
+    with _work_dir(source) as tmp:
         events = Path(tmp) / "events.parquet"
         _copy_events(source, events, workers)
         parts = [Path(tmp) / f"part-{i}.duckdb" for i in range(workers)]
@@ -77,6 +78,21 @@ def rebuild(
         for part in parts:
             _append(target, part, names)
     return done
+
+
+def _work_dir(source: duckdb.DuckDBPyConnection) -> tempfile.TemporaryDirectory[str]:
+    """Beside the ledger file (the copy of the log needs the room the log has; the system's
+    temporary directory may be small), named after it. Only the process holding the file
+    rebuilds it, so any such directory already there is left by one that was killed."""
+    held = source.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    if not held or not held[0][0]:  # an in-memory database
+        return tempfile.TemporaryDirectory(prefix="careledger-rebuild-")
+    file = Path(held[0][0])
+    for stale in file.parent.glob(f"{file.name}.rebuild-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{file.name}.rebuild-", dir=file.parent)
 
 
 def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) -> None:
@@ -181,6 +197,7 @@ def work(events: str, part: int, out: str, names: list[str]) -> None:
         f"SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0) FROM {relation}"
     ).fetchall()[0]
     batches = chunks(reader, relation, first, last, f"part = {int(part)}")
+    # A worker whose rebuild was killed stops at its next report: nobody reads the pipe.
     done = fold(batches, target, projections, lambda n, _: _report("applied", n))
     target.execute("CHECKPOINT")
     target.close()
