@@ -159,10 +159,13 @@ def _with_first(event: Event, field: str, value: str) -> LogMessage:
 
 
 @pytest.mark.usefixtures("any_size")
-def test_the_split_follows_the_decoded_event_not_the_payloads_json(tmp_path: Path) -> None:
+def test_the_split_follows_the_decoded_event_not_the_payloads_json(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """An erasure with a field its type does not have, and a withdrawal naming its consent
     id twice, land with the rows they change (the split read the JSON once and lost the
-    withdrawal, and made a second erasure row)."""
+    withdrawal, and made a second erasure row). The withdrawal's JSON still says another
+    consent id than it decodes to: its worker says so, and one process rebuilds."""
     ledger = Ledger(tmp_path / "l.duckdb")
     ledger.feed(consent_given(at(0), contact_id=None), subject_erased(at(1)))
     con = ledger.store.con
@@ -180,6 +183,7 @@ def test_the_split_follows_the_decoded_event_not_the_payloads_json(tmp_path: Pat
     with ledger.store.transaction():
         rebuild_projections(con, con, workers=2)
         assert tables(con) == live
+    assert "names another consent id in its JSON than it decodes to" in caplog.text
 
 
 def test_one_process_rebuilds_a_small_log_or_a_projection_a_worker_cannot_name() -> None:

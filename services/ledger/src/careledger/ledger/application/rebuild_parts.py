@@ -25,17 +25,19 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
 
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
+from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.folding import Progress, chunks, fold
 from careledger.ledger.projections import PROJECTIONS, Projection
 from careledger.ledger.projections._rows import registered
 
 MIN_EVENTS = 100_000
+CONSENT_EVENTS = (ConsentGiven, ConsentWithdrawn)
 CONSENT_TYPES = f"('{ConsentGiven.__name__}', '{ConsentWithdrawn.__name__}')"
 WORKER_MEMORY = "128MB"  # as the store's own limit
 ARROW_BATCH = 16_384
@@ -99,12 +101,16 @@ def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) ->
     """One pass in DuckDB (no Python per event); ``hash`` only has to agree within it.
 
     The part comes from columns the ledger wrote from the decoded event (``type``,
-    ``aggregate_id``), never from the payload's JSON: a payload may carry a field its type
-    does not have, or a key twice (msgspec keeps the last, DuckDB's JSON the first), and
-    the split must follow what the folds see. Consents are keyed by a consent id the
-    columns do not hold, so all consent events go to part 0; every other event's rows are
-    keyed by its aggregate id (contact, complaint, subject) or by the event itself."""
-    part = f"CASE WHEN type IN {CONSENT_TYPES} THEN 0 ELSE hash(aggregate_id) % {int(workers)} END"
+    ``aggregate_id``), except for consent events: their rows are keyed by a consent id no
+    column holds, so it is read from the payload's JSON. JSON can say another id than the
+    decoded event (a repeated key: msgspec keeps the last, DuckDB the first), so each
+    worker checks its consent events (``_checked``); a mismatch fails the workers and
+    the rebuild runs in one process."""
+    consent_id = "json_extract_string(decode(payload), '$.consent_id')"
+    part = (
+        f"CASE WHEN type IN {CONSENT_TYPES} THEN hash({consent_id}) % {int(workers)} "
+        f"ELSE hash(aggregate_id) % {int(workers)} END"
+    )
     source.execute(
         f"COPY (SELECT sequence, subject, payload, hash, {part} AS part FROM events) "
         f"TO {_quoted(path)} (FORMAT parquet, ROW_GROUP_SIZE 16384)"
@@ -121,7 +127,13 @@ def _run_workers(
     processes, relays = [], []
     try:
         for i, part in enumerate(parts):
-            job = {"events": str(events), "part": i, "out": str(part), "projections": names}
+            job = {
+                "events": str(events),
+                "part": i,
+                "parts": len(parts),
+                "out": str(part),
+                "projections": names,
+            }
             with part.with_suffix(".log").open("w") as errors:  # a pipe left unread could fill
                 process = subprocess.Popen(
                     [sys.executable, "-m", __name__, json.dumps(job)],
@@ -184,7 +196,7 @@ def _collect(
     return sum(applied.values())
 
 
-def work(events: str, part: int, out: str, names: list[str]) -> None:
+def work(events: str, part: int, parts: int, out: str, names: list[str]) -> None:
     """Fold part ``part`` of the events into a DuckDB file of its own (in a worker)."""
     projections = [p for p in PROJECTIONS if p.name in names]
     target = _quiet(duckdb.connect(out))
@@ -196,13 +208,33 @@ def work(events: str, part: int, out: str, names: list[str]) -> None:
     first, last = reader.execute(
         f"SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0) FROM {relation}"
     ).fetchall()[0]
-    batches = chunks(reader, relation, first, last, f"part = {int(part)}")
+    batches = _checked(
+        chunks(reader, relation, first, last, f"part = {int(part)}"), reader, part, parts
+    )
     # A worker whose rebuild was killed stops at its next report: nobody reads the pipe.
     done = fold(batches, target, projections, lambda n, _: _report("applied", n))
     target.execute("CHECKPOINT")
     target.close()
     reader.close()
     _report("finished", done)
+
+
+def _checked(
+    batches: Iterator[list[Applied]], con: duckdb.DuckDBPyConnection, part: int, parts: int
+) -> Iterator[list[Applied]]:
+    """The batches, once their consent events are known to belong to ``part`` as decoded."""
+    for batch in batches:
+        ids = [a.event.consent_id for a in batch if isinstance(a.event, CONSENT_EVENTS)]
+        if ids:
+            found = con.execute(
+                "SELECT DISTINCT hash(i) % ? FROM unnest(?) AS t(i)", [parts, ids]
+            ).fetchall()
+            if {row[0] for row in found} != {part}:
+                raise SystemExit(
+                    f"part {part}: a consent event's payload names another consent id in its "
+                    "JSON than it decodes to (a repeated key?); rebuild in one process"
+                )
+        yield batch
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -236,4 +268,4 @@ def _quoted(path: Path) -> str:
 
 if __name__ == "__main__":
     job = json.loads(sys.argv[1])
-    work(job["events"], job["part"], job["out"], job["projections"])
+    work(job["events"], job["part"], job["parts"], job["out"], job["projections"])
