@@ -84,9 +84,20 @@ def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rebuild_parts, "MIN_EVENTS", 0)
 
 
+FELL_BACK = "rebuilding in one process"  # what rebuild_projections logs when workers fail
+
+
+def at_worker_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """Run ``code`` as each worker starts (a sitecustomize on the workers' path only)."""
+    start = tmp_path / "worker-start"
+    start.mkdir()
+    (start / "sitecustomize.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", str(start))  # read by new processes, not this one
+
+
 @pytest.mark.usefixtures("any_size")
 def test_three_workers_give_the_rows_of_the_live_ledger_and_of_one_process(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     ledger = ledger_of(tmp_path / "l.duckdb")
     con = ledger.store.con
@@ -103,6 +114,7 @@ def test_three_workers_give_the_rows_of_the_live_ledger_and_of_one_process(
     assert in_parts == live == tables(one)
     assert seen[-1] == (done, done)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert FELL_BACK not in caplog.text  # the workers did it, not one process after them
 
 
 @pytest.mark.usefixtures("any_size")
@@ -128,17 +140,14 @@ def test_when_the_workers_die_one_process_rebuilds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """As when a worker is killed for its memory: the rebuild still completes."""
-    dying = tmp_path / "dying"
-    dying.mkdir()
-    (dying / "sitecustomize.py").write_text("raise SystemExit(3)\n")
-    monkeypatch.setenv("PYTHONPATH", str(dying))  # the workers' start, not this process
+    at_worker_start(tmp_path, monkeypatch, "raise SystemExit(3)\n")
     ledger = ledger_of(tmp_path / "l.duckdb", count=500)
     con = ledger.store.con
     live = tables(con)
     with ledger.store.transaction():
         assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
         assert tables(con) == live
-    assert "rebuilding in one process: rebuild worker" in caplog.text
+    assert f"{FELL_BACK}: rebuild worker" in caplog.text
 
 
 def _elsewhere(con: duckdb.DuckDBPyConnection, of: str) -> str:
@@ -225,22 +234,19 @@ def test_events_of_one_row_share_a_part(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("any_size")
 def test_other_output_on_a_workers_stdout_is_not_taken_for_its_reports(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """DuckDB draws its progress bar on stdout (blank lines, once a query passes 2 s); a
     blank line once read as the worker's end and failed the rebuild."""
-    noise = tmp_path / "noise"
-    noise.mkdir()
-    (noise / "sitecustomize.py").write_text(
-        "import sys\nsys.stdout.write('\\r[=====>      ] 40%\\r\\n\\nfinished 7\\n')\n"
-    )
-    monkeypatch.setenv("PYTHONPATH", str(noise))  # the workers' start, not this process
+    noise = "\\r[=====>      ] 40%\\r\\n\\nfinished 7\\n"
+    at_worker_start(tmp_path, monkeypatch, f"import sys\nsys.stdout.write('{noise}')\n")
     ledger = ledger_of(tmp_path / "l.duckdb", count=500)
     con = ledger.store.con
     live = tables(con)
     with ledger.store.transaction():
         assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
         assert tables(con) == live
+    assert FELL_BACK not in caplog.text  # the workers did it, not one process after them
 
 
 def test_the_ledger_is_told_how_many_processes_rebuild_on_open(tmp_path: Path) -> None:
@@ -257,7 +263,7 @@ def test_the_ledger_is_told_how_many_processes_rebuild_on_open(tmp_path: Path) -
 
 @pytest.mark.usefixtures("any_size")
 def test_the_work_is_done_beside_the_ledger_file_and_what_a_killed_rebuild_left_is_removed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     ledger = ledger_of(tmp_path / "l.duckdb", count=200)
     copies: list[Path] = []
@@ -275,3 +281,4 @@ def test_the_work_is_done_beside_the_ledger_file_and_what_a_killed_rebuild_left_
     assert [c.parent.parent for c in copies] == [tmp_path]
     assert copies[0].parent.name.startswith("l.duckdb.rebuild-")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert FELL_BACK not in caplog.text
