@@ -25,10 +25,9 @@ from typing import Any, Literal
 
 import duckdb
 
-from careledger.contracts import decode_event
 from careledger.contracts.events import EVENT_TYPES
 from careledger.ledger import duck
-from careledger.ledger.application.applied import Applied
+from careledger.ledger.application.folding import decoded
 from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
 from careledger.ledger.projections import PROJECTIONS, Projection
 
@@ -179,10 +178,7 @@ def _apply(
     )
     last = 0
     while rows := ledger.fetchmany(CHUNK):
-        batch = [
-            Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
-            for seq, subj, data, h in rows
-        ]
+        batch = decoded(rows)
         for projection in projections:
             projection.apply(memory, batch)
         last = batch[-1].sequence

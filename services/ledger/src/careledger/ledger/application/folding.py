@@ -2,6 +2,7 @@
 rebuild does, in one process or in each worker of one (``rebuild_parts``)."""
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import duckdb
 
@@ -27,10 +28,15 @@ def chunks(
             f"WHERE sequence >= ? AND sequence < ? AND {where} ORDER BY sequence",
             [start, start + CHUNK],
         ).fetchall()
-        yield [
-            Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
-            for seq, subj, data, h in rows
-        ]
+        yield decoded(rows)
+
+
+def decoded(rows: list[tuple[Any, ...]]) -> list[Applied]:
+    """Rows of (sequence, subject, payload, hash) from ``events``, as applied events."""
+    return [
+        Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
+        for seq, subj, data, h in rows
+    ]
 
 
 def fold(
