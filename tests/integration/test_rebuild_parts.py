@@ -87,6 +87,16 @@ def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
 FELL_BACK = "rebuilding in one process"  # what rebuild_projections logs when workers fail
 
 
+def rebuilt_in_two_gives_the_live_rows(tmp_path: Path) -> None:
+    """A ledger of 500 bench events rebuilt with two workers holds the rows it held."""
+    ledger = ledger_of(tmp_path / "l.duckdb", count=500)
+    con = ledger.store.con
+    live = tables(con)
+    with ledger.store.transaction():
+        assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
+        assert tables(con) == live
+
+
 def at_worker_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
     """Run ``code`` as each worker starts (a sitecustomize on the workers' path only)."""
     start = tmp_path / "worker-start"
@@ -141,12 +151,7 @@ def test_when_the_workers_die_one_process_rebuilds(
 ) -> None:
     """As when a worker is killed for its memory: the rebuild still completes."""
     at_worker_start(tmp_path, monkeypatch, "raise SystemExit(3)\n")
-    ledger = ledger_of(tmp_path / "l.duckdb", count=500)
-    con = ledger.store.con
-    live = tables(con)
-    with ledger.store.transaction():
-        assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
-        assert tables(con) == live
+    rebuilt_in_two_gives_the_live_rows(tmp_path)
     assert f"{FELL_BACK}: rebuild worker" in caplog.text
 
 
@@ -240,12 +245,7 @@ def test_other_output_on_a_workers_stdout_is_not_taken_for_its_reports(
     blank line once read as the worker's end and failed the rebuild."""
     noise = "\\r[=====>      ] 40%\\r\\n\\nfinished 7\\n"
     at_worker_start(tmp_path, monkeypatch, f"import sys\nsys.stdout.write('{noise}')\n")
-    ledger = ledger_of(tmp_path / "l.duckdb", count=500)
-    con = ledger.store.con
-    live = tables(con)
-    with ledger.store.transaction():
-        assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
-        assert tables(con) == live
+    rebuilt_in_two_gives_the_live_rows(tmp_path)
     assert FELL_BACK not in caplog.text  # the workers did it, not one process after them
 
 
