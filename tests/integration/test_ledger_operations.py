@@ -22,8 +22,9 @@ from tests.support.events import contact_pair
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     return {
-        p.name: con.execute(f"SELECT * FROM {p.name} ORDER BY {', '.join(p.table.key)}").fetchall()
+        t.name: con.execute(f"SELECT * FROM {t.name} ORDER BY {', '.join(t.key)}").fetchall()
         for p in PROJECTIONS
+        for t in p.tables
     }
 
 

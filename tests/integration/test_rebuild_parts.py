@@ -70,12 +70,13 @@ def ledger_of(path: Path, count: int = 3000) -> Ledger:
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of every projection, its tallies' too, in a stable order."""
     return {
-        p.name: con.execute(
-            f"SELECT {', '.join(p.table.columns)} FROM {p.name} "
-            f"ORDER BY {', '.join(p.table.columns)}"
+        t.name: con.execute(
+            f"SELECT {', '.join(t.columns)} FROM {t.name} ORDER BY {', '.join(t.columns)}"
         ).fetchall()
         for p in PROJECTIONS
+        for t in p.tables
     }
 
 

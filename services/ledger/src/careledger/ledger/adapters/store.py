@@ -20,7 +20,7 @@ from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.application.rebuild_parts import default_workers
 from careledger.ledger.application.references import Ref
 from careledger.ledger.projections import PROJECTIONS, Projection
-from careledger.ledger.projections._rows import registered
+from careledger.ledger.projections._rows import Table, registered
 
 EXISTENCE = (
     ("contact", "contacts", "contact_id"),
@@ -75,27 +75,45 @@ class LedgerStore:
         """Rebuild from the events every projection whose table is missing, has other
         columns, or was built by another ``version`` of its rules (an upgrade added or
         changed the register): registers are derived data, so the log decides, and a new
-        register covers every past event. One transaction: a crash leaves the old tables."""
+        register covers every past event. A tally alone out of date is recomputed from its
+        register, which is up to date. One transaction: a crash leaves the old tables."""
         self.con.execute(VERSIONS)
         built = dict(self.con.execute("SELECT name, version FROM projection_versions").fetchall())
-        outdated = [
-            p
+
+        def current(name: str, version: int, table: Table) -> bool:
+            return built.get(name) == version and self._columns(name) == list(table.columns)
+
+        outdated = [p for p in self.projections if not current(p.name, p.version, p.table)]
+        tallies = [
+            (p, t)
             for p in self.projections
-            if built.get(p.name) != p.version or self._columns(p.name) != list(p.table.columns)
+            if p not in outdated
+            for t in p.tallies
+            if not current(t.name, t.version, t.table)
         ]
-        if not outdated:
+        if not outdated and not tallies:
             return
         held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
         names = ", ".join(p.name for p in outdated)
-        if held:
+        if held and outdated:
             log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         with self.transaction():
             workers = self.rebuild_workers or default_workers()
             rebuild_projections(self.con, self.con, outdated, _log_progress, workers)
-            values = ", ".join("(?, ?)" for _ in outdated)
+            for projection, tally in tallies:
+                log.warning("counting %s from %s: new or changed", tally.name, projection.name)
+                self.con.execute(f"DROP TABLE IF EXISTS {tally.name}")
+                tally.create(self.con)
+                tally.recompute(self.con, projection.table)
+            versions = (
+                [(p.name, p.version) for p in outdated]
+                + [(t.name, t.version) for p in outdated for t in p.tallies]
+                + [(t.name, t.version) for _, t in tallies]
+            )
+            values = ", ".join("(?, ?)" for _ in versions)
             self.con.execute(
                 f"INSERT OR REPLACE INTO projection_versions VALUES {values}",
-                [v for p in outdated for v in (p.name, p.version)],
+                [v for pair in versions for v in pair],
             )
 
     def _columns(self, table: str) -> list[str]:

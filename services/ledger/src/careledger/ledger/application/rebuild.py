@@ -34,7 +34,8 @@ def rebuild_projections(
     leaves the old projections as they were.
     """
     for projection in projections:
-        target.execute(f"DROP TABLE IF EXISTS {projection.name}")
+        for table in projection.tables:
+            target.execute(f"DROP TABLE IF EXISTS {table.name}")
         projection.create(target)
     first, last, total = source.execute(
         "SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0), count(*) FROM events"

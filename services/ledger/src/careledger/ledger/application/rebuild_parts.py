@@ -10,7 +10,8 @@ rebuild's rows of its ids. The parts' tables are then appended together.
    worker cannot open a DuckDB file another process holds, and the store holds it.
 2. Each worker (``python -m`` this module) folds its part into a DuckDB file of its own,
    with the same ``fold`` as a rebuild in one process, and prints its progress.
-3. This process appends each part's tables into ``target``, in the caller's transaction.
+3. This process appends each part's tables into ``target``, in the caller's transaction,
+   and counts the tallies from the whole tables (a part's tallies count only its rows).
 
 Folding is the cost (Python, one core per process): 1M events took 71 s in one process.
 Each worker also pays its own start (imports) and the copy costs one pass over the log,
@@ -79,6 +80,9 @@ def rebuild(
         done = _run_workers(events, parts, names, progress, total)
         for part in parts:
             _append(target, part, names)
+    for projection in projections:
+        for tally in projection.tallies:
+            tally.recompute(target, projection.table)
     return done
 
 

@@ -39,6 +39,10 @@ rounded to 4 places. The deadline in force counts: the base ``final_response``, 
 ``final_response_extended`` where an extension notice came in time. Regimes without a
 ``final_response`` milestone, and rows without a due date, are not counted.
 
+The counts come from the ``complaints`` register's tallies by UTC day (``complaint_days``,
+``complaint_redress_days``, ``complaint_regime_days``): a return reads a few rows per day
+of the log, not every complaint received before the period. A complaint whose first
+resolution falls in the period is closed in it, whatever its filing's clock says.
 Every statement runs in one read transaction, so the tables agree with ``log_position``.
 Only bound parameters carry request values; the dimension is checked against a whitelist.
 """
@@ -52,12 +56,13 @@ import duckdb
 import pyarrow as pa
 
 from careledger.ledger.application.export import VERSION, Format, sha256_of
-from careledger.ledger.projections import complaint_deadlines
 from careledger.ledger.projections._rows import registered
+from careledger.ledger.projections.complaint_days import CLOSED
 
 Dimension = Literal["product", "cause", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("product", "cause", "channel")
 TABLES = ("counts", "redress", "regimes")
+CLOSED_COUNTS = tuple(name for name, _ in CLOSED)
 
 
 class InvalidReturn(ValueError):
@@ -137,18 +142,19 @@ def _compute(
         raise InvalidReturn("by", f"by is one of {', '.join(DIMENSIONS)}, not {by!r}")
     if start >= end:
         raise InvalidReturn("to", f"the period is [from, to): to ({end}) must be after {start}")
-    period = {"start": utc_start(start), "end": utc_start(end)}
+    days = {"start": start, "end": end}
     con.execute("BEGIN TRANSACTION")
     try:
         position = con.execute("SELECT sequence, hash FROM ledger_position").fetchall()
         tables = {
-            "counts": con.sql(_counts_sql(by), params=period).to_arrow_table(),
-            "redress": con.sql(_redress_sql(by), params=period).to_arrow_table(),
-            "regimes": con.sql(_regimes_sql(period["end"]), params=period).to_arrow_table(),
+            "counts": con.sql(_counts_sql(by), params=days).to_arrow_table(),
+            "redress": con.sql(_redress_sql(by), params=days).to_arrow_table(),
+            "regimes": con.sql(_REGIMES, params=days).to_arrow_table(),
         }
+        instants = {"start": utc_start(start), "end": utc_start(end)}
         unbanded = [
             {"complaint_id": complaint_id, "reason": reason}
-            for complaint_id, reason in con.execute(_UNBANDED, period).fetchall()
+            for complaint_id, reason in con.execute(_UNBANDED, instants).fetchall()
         ]
     finally:
         con.execute("ROLLBACK")
@@ -165,13 +171,6 @@ def _compute(
     return document, tables
 
 
-_MARKED = (
-    "SELECT c.*, "
-    "c.received_at < $start AND (c.resolved_at IS NULL OR c.resolved_at >= $start) AS outstanding, "
-    "c.received_at >= $start AND c.received_at < $end AS opened, "
-    "coalesce(c.resolved_at >= $start AND c.resolved_at < $end, FALSE) AS closed "
-    "FROM complaints c WHERE c.received_at < $end"
-)
 _UNBANDED = (
     "SELECT complaint_id, return_band_problem FROM complaints "
     "WHERE resolved_at >= $start AND resolved_at < $end AND return_band IS NULL "
@@ -179,47 +178,38 @@ _UNBANDED = (
 )
 
 
-BANDED = (
-    ("closed_within_3_business_days", "return_band = 'within_3_business_days'"),
-    ("closed_within_8_weeks", "return_band = 'within_8_weeks'"),
-    ("closed_after_8_weeks", "return_band = 'after_8_weeks'"),
-    ("closed_unbanded", "return_band IS NULL"),
-    ("upheld", "outcome IN ('upheld', 'partially_upheld')"),
-    ("redress_paid", "redress_amount > 0"),
-)
-
-
 def _counts_sql(by: str) -> str:
-    closed = "".join(f", count(*) FILTER (WHERE closed AND {c}) AS {n}" for n, c in BANDED)
+    """Outstanding at the start: received before it, less received and closed before it."""
+
+    def total(measure: str, days: str) -> str:
+        return f"CAST(coalesce(sum({measure}) FILTER (WHERE {days}), 0) AS BIGINT)"
+
+    before, within = "day < $start", "day >= $start"
+    closed = "".join(f", {total(n, within)} AS {n}" for n in ("closed", *CLOSED_COUNTS))
     return (
-        f"WITH marked AS ({_MARKED}) SELECT grouping({by}) = 1 AS total, {by}, "
-        "count(*) FILTER (WHERE outstanding) AS outstanding_at_start, "
-        "count(*) FILTER (WHERE opened) AS opened, "
-        f"count(*) FILTER (WHERE closed) AS closed{closed} "
-        f"FROM marked GROUP BY GROUPING SETS (({by}), ()) "
-        f"HAVING grouping({by}) = 1 OR count(*) FILTER (WHERE outstanding OR opened OR closed) > 0 "
+        f"SELECT grouping({by}) = 1 AS total, {by}, "
+        f"{total('received', before)} - {total('settled', before)} AS outstanding_at_start, "
+        f"{total('received', within)} AS opened{closed} "
+        f"FROM complaint_days WHERE day < $end GROUP BY GROUPING SETS (({by}), ()) "
+        f"HAVING grouping({by}) = 1 OR outstanding_at_start > 0 OR opened > 0 OR closed > 0 "
         f"ORDER BY total, {by}"
     )
 
 
 def _redress_sql(by: str) -> str:
     return (
-        f"WITH marked AS ({_MARKED}) SELECT grouping({by}) = 1 AS total, {by}, "
-        "redress_currency AS currency, count(*) AS complaints, sum(redress_amount) AS amount "
-        "FROM marked WHERE closed AND redress_amount > 0 "
-        f"GROUP BY GROUPING SETS (({by}, redress_currency), (redress_currency)) "
+        f"SELECT grouping({by}) = 1 AS total, {by}, currency, "
+        "CAST(sum(complaints) AS BIGINT) AS complaints, sum(amount) AS amount "
+        "FROM complaint_redress_days WHERE day >= $start AND day < $end "
+        f"GROUP BY GROUPING SETS (({by}, currency), (currency)) "
         f"ORDER BY total, {by}, currency"
     )
 
 
-def _regimes_sql(end: dt.datetime) -> str:
-    return (
-        "SELECT regime_id, count(*) AS with_deadline, "
-        "count(*) FILTER (WHERE status = 'met') AS within_deadline, "
-        "round(count(*) FILTER (WHERE status = 'met') / count(*), 4) AS share_within_deadline "
-        f"FROM ({complaint_deadlines.with_status(end)}) "
-        "WHERE due IS NOT NULL AND ((milestone = 'final_response' AND obligation <> 'extended') "
-        "OR (milestone = 'final_response_extended' AND obligation = 'duty')) "
-        "AND resolved_at >= $start AND resolved_at < $end "
-        "GROUP BY regime_id ORDER BY regime_id"
-    )
+_REGIMES = (
+    "SELECT regime_id, CAST(sum(with_deadline) AS BIGINT) AS with_deadline, "
+    "CAST(sum(within_deadline) AS BIGINT) AS within_deadline, "
+    "round(sum(within_deadline) / sum(with_deadline), 4) AS share_within_deadline "
+    "FROM complaint_regime_days WHERE day >= $start AND day < $end "
+    "GROUP BY regime_id ORDER BY regime_id"
+)

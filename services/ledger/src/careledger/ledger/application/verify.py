@@ -91,24 +91,22 @@ def compare_with_rebuild(
 ) -> None:
     fresh = duck.scratch(COMPARE_MEMORY)
     rebuild_projections(con, fresh, projections)
-    for projection in projections:
-        key = ", ".join(projection.table.key)
-        cols = ", ".join(projection.table.columns)
-        live = con.execute(f"SELECT {cols} FROM {projection.name} ORDER BY {key}").fetchall()
-        rebuilt = fresh.execute(f"SELECT {cols} FROM {projection.name} ORDER BY {key}").fetchall()
+    for table in (table for projection in projections for table in projection.tables):
+        key = ", ".join(table.key)
+        cols = ", ".join(table.columns)
+        live = con.execute(f"SELECT {cols} FROM {table.name} ORDER BY {key}").fetchall()
+        rebuilt = fresh.execute(f"SELECT {cols} FROM {table.name} ORDER BY {key}").fetchall()
         for a, b in zip(live, rebuilt, strict=False):
             if a != b:
-                key_values = {
-                    k: a[list(projection.table.columns).index(k)] for k in projection.table.key
-                }
+                key_values = {k: a[list(table.columns).index(k)] for k in table.key}
                 report.problems.append(
-                    f"{projection.name} row {key_values} differs from a rebuild from the events"
+                    f"{table.name} row {key_values} differs from a rebuild from the events"
                 )
                 break
         else:
             if len(live) != len(rebuilt):
                 report.problems.append(
-                    f"{projection.name} has {len(live)} rows, a rebuild has {len(rebuilt)}"
+                    f"{table.name} has {len(live)} rows, a rebuild has {len(rebuilt)}"
                 )
     fresh.close()
 

@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from careledger.contracts.events import EVENT_TYPES
 from careledger.ledger.application.applied import Applied
+
+if TYPE_CHECKING:
+    from careledger.ledger.projections._tally import Tally
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
@@ -35,6 +38,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "DATE": pa.date32(),
     "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
     "DECIMAL(18,4)": pa.decimal128(18, 4),
+    "DECIMAL(38,4)": pa.decimal128(38, 4),
 }
 
 
@@ -66,18 +70,26 @@ class Projection:
 
     ``version`` changes whenever the rows the same events give change (a new rule, a fixed
     one), so that a ledger file written before is rebuilt on open (``LedgerStore``).
+    ``tallies`` are kept from its rows as they change (``_tally``; a ``RowProjection``'s).
     """
 
     table: Table
     handles: tuple[type, ...]
     version: int = field(default=1, kw_only=True)
+    tallies: tuple["Tally", ...] = field(default=(), kw_only=True)
 
     @property
     def name(self) -> str:
         return self.table.name
 
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """Its table, then its tallies' tables."""
+        return (self.table, *(tally.table for tally in self.tallies))
+
     def create(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(self.table.ddl())
+        for table in self.tables:
+            con.execute(table.ddl())
 
     @cached_property
     def _types(self) -> frozenset[type]:
@@ -105,6 +117,10 @@ class EventProjection(Projection):
     """
 
     columns_of: Callable[[Sequence[Applied]], dict[str, list[Any]]]
+
+    def __post_init__(self) -> None:
+        if self.tallies:
+            raise ValueError(f"{self.name}: only a RowProjection keeps tallies")
 
     def apply(self, con: duckdb.DuckDBPyConnection, batch: Sequence[Applied]) -> None:
         relevant = self.relevant(batch)
@@ -149,6 +165,8 @@ class RowProjection(Projection):
                 self.evolve(rows, applied)
         changed = {key: row for key, row in rows.items() if before.get(key) != row}
         if changed:
+            for tally in self.tallies:
+                tally.add(con, self.table, before, changed)
             self._save(con, [key for key in changed if key in before], list(changed.values()))
 
     def _evolve_by_scope(self, rows: Rows, relevant: Sequence[Applied]) -> Rows:

@@ -11,6 +11,7 @@ escalation level, ``escalated_at`` the last escalation (each one is in ``escalat
 ``return_band``: how long it took to close, in the complaints return's bands (within 3
 business days, within 8 weeks, after; ``application/return_bands``), fixed when it
 closes; NULL with ``return_band_problem`` saying why when its calendar cannot tell.
+The return reads the register's tallies by day (``complaint_days``).
 
 Events for a complaint the register does not hold, or by another subject than the one
 who filed it, change nothing; nor do facts intake refuses (a second filing,
@@ -33,6 +34,7 @@ from careledger.contracts.events import (
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.return_bands import band
 from careledger.ledger.deadlines import DeadlineError
+from careledger.ledger.projections import complaint_days
 from careledger.ledger.projections._rows import Key, Row, RowProjection, Rows, Table
 from careledger.ledger.projections.complaint_deadlines import policy
 
@@ -163,4 +165,6 @@ def _filed(event: ComplaintFiled) -> Row:
 
 
 # 2: extension columns; 3: the return band
-PROJECTION = RowProjection(TABLE, HANDLES, keys_of, evolve, version=3)
+PROJECTION = RowProjection(
+    TABLE, HANDLES, keys_of, evolve, version=3, tallies=complaint_days.TALLIES
+)
