@@ -206,6 +206,7 @@ def test_one_process_rebuilds_a_small_log_or_a_projection_a_worker_cannot_name()
     assert not rebuild_parts.worth_it(PROJECTIONS, big - 1, workers=2)
     assert not rebuild_parts.worth_it(PROJECTIONS, big, workers=1)
     assert rebuild_parts.worth_it(PROJECTIONS, big, workers=2)
+    assert not rebuild_parts.worth_it([], big, workers=2)  # nothing to fold, nothing to copy
 
     class Renamed:  # same name, other code: a worker would fold the registry's one
         name, table = PROJECTIONS[0].name, PROJECTIONS[0].table

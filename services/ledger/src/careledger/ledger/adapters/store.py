@@ -98,8 +98,9 @@ class LedgerStore:
         if held and outdated:
             log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         with self.transaction():
-            workers = self.rebuild_workers or default_workers()
-            rebuild_projections(self.con, self.con, outdated, _log_progress, workers)
+            if outdated:
+                workers = self.rebuild_workers or default_workers()
+                rebuild_projections(self.con, self.con, outdated, _log_progress, workers)
             for projection, tally in tallies:
                 log.warning("counting %s from %s: new or changed", tally.name, projection.name)
                 self.con.execute(f"DROP TABLE IF EXISTS {tally.name}")

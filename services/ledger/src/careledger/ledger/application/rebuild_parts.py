@@ -61,7 +61,12 @@ def worth_it(projections: Sequence[Projection], total: int, workers: int) -> boo
     """Several processes pay off for a large log, and can only rebuild the projections a
     worker finds by name in ``PROJECTIONS`` (a process receives names, not code)."""
     known = {p.name: p for p in PROJECTIONS}
-    return workers > 1 and total >= MIN_EVENTS and all(known.get(p.name) is p for p in projections)
+    return (
+        workers > 1
+        and total >= MIN_EVENTS
+        and bool(projections)
+        and all(known.get(p.name) is p for p in projections)
+    )
 
 
 def rebuild(
