@@ -119,7 +119,7 @@ THINGS = Table("things", {"id": "VARCHAR", "color": "VARCHAR", "weight": "BIGINT
 COLORS = Tally(
     Table("colors", {"color": "VARCHAR", "things": "BIGINT", "weight": "BIGINT"}, ("color",)),
     ("color", "weight"),
-    "SELECT color, count(*) AS things, sum(weight) AS weight FROM {rows} GROUP BY color",
+    lambda row: [((row["color"],), (1, row["weight"]))],
 )
 
 
@@ -133,7 +133,7 @@ def test_a_row_that_moves_to_another_key_leaves_no_empty_row_behind() -> None:
         con.executemany(
             "INSERT INTO things VALUES (?, ?, ?)", [tuple(r.values()) for r in after.values()]
         )
-        COLORS.add(con, THINGS, before, after)
+        COLORS.add(con, before, after)
         return rows(con, COLORS.table)
 
     red = {("a",): {"id": "a", "color": "red", "weight": 3}}
@@ -146,6 +146,18 @@ def test_a_row_that_moves_to_another_key_leaves_no_empty_row_behind() -> None:
         ("b",): {"id": "b", "color": "red", "weight": 1},
     }
     assert write(red, heavier) == [("red", 2, 6)] == recomputed(con, COLORS, THINGS)
+
+
+def test_the_tallies_of_parts_of_a_register_add_up_to_its_tally() -> None:
+    con = duckdb.connect()
+    for table in (THINGS, COLORS.table):
+        con.execute(table.ddl())
+    things = [("a", "red", 3), ("b", "red", 1), ("c", None, 2), ("d", "blue", 4)]
+    con.executemany("INSERT INTO things VALUES (?, ?, ?)", things)
+    for part in (things[:2], things[1:3], things[3:]):  # overlapping keys across parts
+        COLORS.add(con, {}, {(i,): {"id": i, "color": c, "weight": w} for i, c, w in part})
+    COLORS.collapse(con)
+    assert rows(con, COLORS.table) == [("blue", 1, 4), ("red", 3, 5), (None, 1, 2)]
 
 
 def test_a_ledger_file_without_its_tallies_counts_them_on_open_without_a_rebuild(

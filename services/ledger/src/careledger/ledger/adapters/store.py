@@ -104,7 +104,7 @@ class LedgerStore:
             for projection, tally in tallies:
                 log.warning("counting %s from %s: new or changed", tally.name, projection.name)
                 self.con.execute(f"DROP TABLE IF EXISTS {tally.name}")
-                tally.create(self.con)
+                self.con.execute(tally.table.ddl())
                 tally.recompute(self.con, projection.table)
             versions = (
                 [(p.name, p.version) for p in outdated]

@@ -11,7 +11,7 @@ rebuild's rows of its ids. The parts' tables are then appended together.
 2. Each worker (``python -m`` this module) folds its part into a DuckDB file of its own,
    with the same ``fold`` as a rebuild in one process, and prints its progress.
 3. This process appends each part's tables into ``target``, in the caller's transaction,
-   and counts the tallies from the whole tables (a part's tallies count only its rows).
+   and adds up the parts' tallies (each counts only its part's rows).
 
 Folding is the cost (Python, one core per process): 1M events took 71 s in one process.
 Each worker also pays its own start (imports) and the copy costs one pass over the log,
@@ -84,10 +84,9 @@ def rebuild(
         parts = [Path(tmp) / f"part-{i}.duckdb" for i in range(workers)]
         done = _run_workers(events, parts, names, progress, total)
         for part in parts:
-            _append(target, part, names)
-    for projection in projections:
-        for tally in projection.tallies:
-            tally.recompute(target, projection.table)
+            _append(target, part, [t.name for p in projections for t in p.tables])
+    for tally in (t for p in projections for t in p.tallies):
+        tally.collapse(target)
     return done
 
 

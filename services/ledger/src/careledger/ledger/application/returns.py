@@ -62,7 +62,6 @@ from careledger.ledger.projections.complaint_days import CLOSED
 Dimension = Literal["product", "cause", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("product", "cause", "channel")
 TABLES = ("counts", "redress", "regimes")
-CLOSED_COUNTS = tuple(name for name, _ in CLOSED)
 
 
 class InvalidReturn(ValueError):
@@ -185,7 +184,7 @@ def _counts_sql(by: str) -> str:
         return f"CAST(coalesce(sum({measure}) FILTER (WHERE {days}), 0) AS BIGINT)"
 
     before, within = "day < $start", "day >= $start"
-    closed = "".join(f", {total(n, within)} AS {n}" for n in ("closed", *CLOSED_COUNTS))
+    closed = "".join(f", {total(n, within)} AS {n}" for n in ("closed", *CLOSED))
     return (
         f"SELECT grouping({by}) = 1 AS total, {by}, "
         f"{total('received', before)} - {total('settled', before)} AS outstanding_at_start, "

@@ -166,7 +166,7 @@ class RowProjection(Projection):
         changed = {key: row for key, row in rows.items() if before.get(key) != row}
         if changed:
             for tally in self.tallies:
-                tally.add(con, self.table, before, changed)
+                tally.add(con, before, changed)
             self._save(con, [key for key in changed if key in before], list(changed.values()))
 
     def _evolve_by_scope(self, rows: Rows, relevant: Sequence[Applied]) -> Rows:

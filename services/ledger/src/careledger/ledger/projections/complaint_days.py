@@ -10,20 +10,18 @@ complaint. ``complaint_redress_days``: per day and currency, the complaints clos
 redress above zero and its amount. Days are UTC dates, as the return's periods are.
 """
 
-from careledger.ledger.projections._rows import Table
-from careledger.ledger.projections._tally import Tally, utc_day
+from collections.abc import Iterator
+from decimal import Decimal
 
-DIMENSIONS = {"product": "VARCHAR", "cause": "VARCHAR", "channel": "VARCHAR"}
-# The return's columns for complaints closed in its period, and which of them each counts.
-CLOSED = (
-    ("closed_within_3_business_days", "return_band = 'within_3_business_days'"),
-    ("closed_within_8_weeks", "return_band = 'within_8_weeks'"),
-    ("closed_after_8_weeks", "return_band = 'after_8_weeks'"),
-    ("closed_unbanded", "return_band IS NULL"),
-    ("upheld", "outcome IN ('upheld', 'partially_upheld')"),
-    ("redress_paid", "redress_amount > 0"),
-)
-MEASURES = ("received", "settled", "closed", *(name for name, _ in CLOSED))
+from careledger.ledger.projections._rows import Key, Row, Table
+from careledger.ledger.projections._tally import Measures, Tally, utc_day
+
+DIMENSIONS = ("product", "cause", "channel")
+BANDS = ("within_3_business_days", "within_8_weeks", "after_8_weeks")
+UPHELD = frozenset({"upheld", "partially_upheld"})
+# What the return counts of the complaints closed in its period, in this order.
+CLOSED = (*(f"closed_{band}" for band in BANDS), "closed_unbanded", "upheld", "redress_paid")
+MEASURES = ("received", "settled", "closed", *CLOSED)
 READS = (
     "received_at",
     "resolved_at",
@@ -33,31 +31,55 @@ READS = (
     "redress_amount",
     "redress_currency",
 )
-RESOLVED = "FROM {rows} WHERE resolved_at IS NOT NULL"
+RECEIVED = (1, 0, 0, 0, 0, 0, 0, 0, 0)
+SETTLED = (0, 1, 0, 0, 0, 0, 0, 0, 0)
 
+
+def counts(row: Row) -> Iterator[tuple[Key, Measures]]:
+    dimensions = tuple(row[d] for d in DIMENSIONS)
+    received, resolved = row["received_at"], row["resolved_at"]
+    yield (utc_day(received), *dimensions), RECEIVED
+    if resolved is None:
+        return
+    yield (utc_day(max(received, resolved)), *dimensions), SETTLED
+    band = row["return_band"]
+    closed = (
+        1,
+        *(int(band == b) for b in BANDS),
+        int(band is None),
+        int(row["outcome"] in UPHELD),
+        int(_redress(row) > 0),
+    )
+    yield (utc_day(resolved), *dimensions), (0, 0, *closed)
+
+
+def redress(row: Row) -> Iterator[tuple[Key, Measures]]:
+    if row["resolved_at"] is not None and _redress(row) > 0:
+        key = (utc_day(row["resolved_at"]), *(row[d] for d in DIMENSIONS), row["redress_currency"])
+        yield key, (1, row["redress_amount"])
+
+
+def _redress(row: Row) -> Decimal:
+    amount: Decimal | None = row["redress_amount"]
+    return amount or Decimal(0)
+
+
+COLUMNS = dict.fromkeys(DIMENSIONS, "VARCHAR")
 COUNTS = Tally(
     Table(
         "complaint_days",
-        {"day": "DATE", **DIMENSIONS, **dict.fromkeys(MEASURES, "BIGINT")},
+        {"day": "DATE", **COLUMNS, **dict.fromkeys(MEASURES, "BIGINT")},
         key=("day", *DIMENSIONS),
     ),
     READS,
-    "SELECT day, product, cause, channel, "
-    "count(*) FILTER (WHERE mark = 'received') AS received, "
-    "count(*) FILTER (WHERE mark = 'settled') AS settled, "
-    "count(*) FILTER (WHERE mark = 'closed') AS closed, "
-    + ", ".join(f"count(*) FILTER (WHERE mark = 'closed' AND {c}) AS {n}" for n, c in CLOSED)
-    + f" FROM (SELECT 'received' AS mark, {utc_day('received_at')} AS day, * FROM {{rows}} "
-    f"UNION ALL SELECT 'settled', {utc_day('greatest(received_at, resolved_at)')}, * {RESOLVED} "
-    f"UNION ALL SELECT 'closed', {utc_day('resolved_at')}, * {RESOLVED}) "
-    "GROUP BY day, product, cause, channel",
+    counts,
 )
 REDRESS = Tally(
     Table(
         "complaint_redress_days",
         {
             "day": "DATE",
-            **DIMENSIONS,
+            **COLUMNS,
             "currency": "VARCHAR",
             "complaints": "BIGINT",
             "amount": "DECIMAL(38,4)",
@@ -65,8 +87,6 @@ REDRESS = Tally(
         key=("day", *DIMENSIONS, "currency"),
     ),
     READS,
-    f"SELECT {utc_day('resolved_at')} AS day, product, cause, channel, "
-    "redress_currency AS currency, count(*) AS complaints, sum(redress_amount) AS amount "
-    f"{RESOLVED} AND redress_amount > 0 GROUP BY ALL",
+    redress,
 )
 TALLIES = (COUNTS, REDRESS)

@@ -69,6 +69,7 @@ the rows are loaded and folded per complaint: ``keys_of`` gives ``(complaint_id,
 
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from dataclasses import replace
 
 from careledger.contracts.events import (
@@ -96,7 +97,7 @@ from careledger.ledger.projections._rows import (
     Rows,
     Table,
 )
-from careledger.ledger.projections._tally import Tally, utc_day
+from careledger.ledger.projections._tally import Measures, Tally, utc_day
 
 TABLE = Table(
     "complaint_deadlines",
@@ -289,16 +290,21 @@ def _met_by(milestone: str) -> str | None:
     return "resolution" if base in RESOLUTIONS else None
 
 
-def in_time(instant: str) -> str:
-    """SQL: ``instant`` meets the row's due, as ``_in_time`` judges it."""
-    return f"(CASE WHEN due_whole_day THEN {instant} < due ELSE {instant} <= due END)"
+def regime_counts(row: Row) -> Iterator[tuple[Key, Measures]]:
+    """Per UTC day of resolution and regime, the complaints closed that day with a final
+    response due (the base deadline, or the extended one where a notice came in time),
+    and how many of those were met in time (status ``met``): the complaints return's
+    ``regimes``. A row's status is fixed by then: nothing changes a complaint's rows
+    after its resolution (``evolve``), and ``met`` does not depend on the time of asking."""
+    if row["resolved_at"] is None or row["due"] is None:
+        return
+    milestone, obligation = row["milestone"], row["obligation"]
+    base = milestone == "final_response" and obligation != "extended"
+    if base or (milestone == "final_response_extended" and obligation == "duty"):
+        met = row["met_at"] is not None and _in_time(row["met_at"], row)
+        yield (utc_day(row["resolved_at"]), row["regime_id"]), (1, int(met))
 
 
-# Per UTC day of resolution and regime, the complaints closed that day with a final
-# response due (the base deadline, or the extended one where a notice came in time), and
-# how many of those were met in time (status ``met``): the complaints return's ``regimes``.
-# Each row's status is fixed by then: nothing changes a complaint's rows after its
-# resolution (``evolve``), and ``met`` does not depend on the time of asking.
 REGIME_DAYS = Tally(
     Table(
         "complaint_regime_days",
@@ -311,12 +317,7 @@ REGIME_DAYS = Tally(
         key=("day", "regime_id"),
     ),
     ("resolved_at", "regime_id", "milestone", "obligation", "due", "due_whole_day", "met_at"),
-    f"SELECT {utc_day('resolved_at')} AS day, regime_id, count(*) AS with_deadline, "
-    f"count(*) FILTER (WHERE met_at IS NOT NULL AND {in_time('met_at')}) AS within_deadline "
-    "FROM {rows} WHERE resolved_at IS NOT NULL AND due IS NOT NULL "
-    "AND ((milestone = 'final_response' AND obligation <> 'extended') "
-    "OR (milestone = 'final_response_extended' AND obligation = 'duty')) "
-    "GROUP BY ALL",
+    regime_counts,
 )
 
 # 2: extension notices met by ComplaintDeadlineExtended
@@ -350,6 +351,9 @@ def with_status(
         raise ValueError("with_status(): now must be timezone-aware")
     at = "now()" if now is None else f"TIMESTAMPTZ '{now.astimezone(dt.UTC).isoformat()}'"
     margin = f"to_microseconds({at_risk_margin // dt.timedelta(microseconds=1)})"
+
+    def in_time(instant: str) -> str:
+        return f"(CASE WHEN due_whole_day THEN {instant} < due ELSE {instant} <= due END)"
 
     zone = "coalesce(timezone, 'UTC')"
     return (
