@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from careledger.ledger import duck
 from careledger.ledger.adapters.log_tables import SCHEMA, event_rows, rejected_rows
-from careledger.ledger.application.ingest import Outcome, Position, Rejection
+from careledger.ledger.application.ingest import CONSENT_ID, Outcome, Position, Rejection
 from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.application.rebuild_parts import default_workers
 from careledger.ledger.application.references import Ref
@@ -153,6 +153,22 @@ class LedgerStore:
                 "SELECT e.event_id FROM events e JOIN candidate_ids c USING (event_id)"
             ).fetchall()
         return {row[0] for row in rows}
+
+    def consent_ids(self, payloads: Sequence[bytes]) -> list[str | None]:
+        """The consent id SQL over the log reads in each payload (``ingest.CONSENT_ID``)."""
+        if not payloads:
+            return []
+        rows = pa.table(
+            {
+                "i": pa.array(range(len(payloads)), pa.int64()),
+                "payload": pa.array(payloads, pa.binary()),
+            }
+        )
+        with registered(self._reader, "candidate_payloads", rows):
+            found = self._reader.execute(
+                f"SELECT {CONSENT_ID} FROM candidate_payloads ORDER BY i"
+            ).fetchall()
+        return [row[0] for row in found]
 
     def existing(self, refs: Collection[Ref]) -> set[Ref]:
         """Which of these contacts, consents and complaints the registers hold."""

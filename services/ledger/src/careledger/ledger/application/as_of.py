@@ -28,6 +28,7 @@ import duckdb
 from careledger.contracts.events import EVENT_TYPES
 from careledger.ledger import duck
 from careledger.ledger.application.folding import decoded
+from careledger.ledger.application.ingest import CONSENT_ID, CONSENT_TYPES
 from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
 from careledger.ledger.projections import PROJECTIONS, Projection
 
@@ -48,11 +49,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 """The projections each register reads; a register not listed here replays them all."""
 
-# The id a projection keys its rows by: consent_id for consent events, else the aggregate id.
-ROW_KEY = (
-    "CASE WHEN aggregate = 'subject' THEN coalesce("
-    "json_extract_string(decode(payload), '$.consent_id'), aggregate_id) ELSE aggregate_id END"
-)
+# The id a projection keys its rows by: the consent id of consent events (ingest holds it
+# the one the event decodes to), else the aggregate id.
+ROW_KEY = f"CASE WHEN type IN {CONSENT_TYPES} THEN {CONSENT_ID} ELSE aggregate_id END"
 
 
 class BadInstant(ValueError):

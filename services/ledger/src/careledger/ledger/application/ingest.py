@@ -1,18 +1,30 @@
 """Turn a batch of log messages into what the ledger commits: applied events with their
 hashes, rejections with their reasons, and the new position. Pure but for the store's
-answers to two questions: which of these event ids does it hold, and which of these
-contacts, consents and complaints exist."""
+answers to three questions: which of these event ids does it hold, which of these
+contacts, consents and complaints exist, and which consent id SQL reads in a payload.
+
+**One consent id both ways.** Consent events are keyed by a consent id that no column of
+``events`` holds, so SQL over the log reads it from the payload's JSON (``CONSENT_ID``:
+an as-of question's subject closure, the split of a rebuild in parts). JSON can name
+another id than the decoded event: with a repeated key msgspec keeps the last, DuckDB the
+first. Such an event is refused (rule ``ambiguous_payload``): an as-of answer built on the
+JSON's id would differ from the register, and the ledger cannot say which one was meant.
+"""
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from careledger.contracts import InvalidPayload, decode_event
-from careledger.contracts.events import Event
+from careledger.contracts.events import ConsentGiven, ConsentWithdrawn, Event
 from careledger.contracts.subjects import event_subject
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.references import Ref, created, referenced
 from careledger.ledger.chain import GENESIS, link
+
+CONSENT_ID = "json_extract_string(decode(payload), '$.consent_id')"
+CONSENT_EVENTS = (ConsentGiven, ConsentWithdrawn)
+CONSENT_TYPES = "(" + ", ".join(f"'{t.__name__}'" for t in CONSENT_EVENTS) + ")"  # SQL
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class OutOfOrder(Exception):
 class Store(Protocol):
     def known(self, event_ids: Collection[str]) -> set[str]: ...
     def existing(self, refs: Collection[Ref]) -> set[Ref]: ...
+    def consent_ids(self, payloads: Sequence[bytes]) -> list[str | None]: ...
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,9 @@ class Committing:
         made = {ref for a in self.outcome.applied if (ref := created(a.event)) is not None}
         return self.store.existing(asked) | (asked & made)
 
+    def consent_ids(self, payloads: Sequence[bytes]) -> list[str | None]:
+        return self.store.consent_ids(payloads)
+
 
 def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> Outcome:
     fresh = sorted((m for m in messages if m.sequence > position.sequence), key=_seq)
@@ -85,6 +101,7 @@ def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> 
             decoded.append((message, decode_event(message.data)))
         except InvalidPayload as exc:
             rejected.append(Rejection(message, f"contract:{exc.error.rule}", str(exc)))
+    decoded = _unambiguous(decoded, store, rejected)
     already = store.known([event.event_id for _, event in decoded])
     exist = store.existing({r for _, e in decoded if (r := referenced(e)) is not None})
     applied: list[Applied] = []
@@ -102,6 +119,28 @@ def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> 
     last = fresh[-1].sequence if fresh else position.sequence
     rejected.sort(key=lambda r: r.message.sequence)
     return Outcome(applied, rejected, Position(last, head))
+
+
+def _unambiguous(
+    decoded: list[tuple[LogMessage, Event]], store: Store, rejected: list[Rejection]
+) -> list[tuple[LogMessage, Event]]:
+    """The decoded events, less consent events whose JSON names another consent id."""
+    consents = [(m, e) for m, e in decoded if isinstance(e, CONSENT_EVENTS)]
+    read = store.consent_ids([m.data for m, _ in consents])
+    refused = set()
+    for (message, event), json_id in zip(consents, read, strict=True):
+        assert isinstance(event, CONSENT_EVENTS)
+        if json_id != event.consent_id:
+            refused.add(message.sequence)
+            rejected.append(
+                Rejection(
+                    message,
+                    "ambiguous_payload",
+                    f"the payload's JSON names consent_id {json_id!r} where the event decodes "
+                    f"to {event.consent_id!r} (a repeated key?): one id must read both ways",
+                )
+            )
+    return [(m, e) for m, e in decoded if m.sequence not in refused]
 
 
 def _problem(message: LogMessage, event: Event, already: set[str]) -> tuple[str, str] | None:

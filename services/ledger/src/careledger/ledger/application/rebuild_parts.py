@@ -31,15 +31,13 @@ from pathlib import Path
 
 import duckdb
 
-from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.folding import Progress, chunks, fold
+from careledger.ledger.application.ingest import CONSENT_EVENTS, CONSENT_ID, CONSENT_TYPES
 from careledger.ledger.projections import PROJECTIONS, Projection
 from careledger.ledger.projections._rows import registered
 
 MIN_EVENTS = 100_000
-CONSENT_EVENTS = (ConsentGiven, ConsentWithdrawn)
-CONSENT_TYPES = f"('{ConsentGiven.__name__}', '{ConsentWithdrawn.__name__}')"
 WORKER_MEMORY = "128MB"  # as the store's own limit
 ARROW_BATCH = 16_384
 PROGRESS = "careledger-rebuild: "  # a worker's report lines; anything else on stdout is not one
@@ -110,13 +108,13 @@ def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) ->
 
     The part comes from columns the ledger wrote from the decoded event (``type``,
     ``aggregate_id``), except for consent events: their rows are keyed by a consent id no
-    column holds, so it is read from the payload's JSON. JSON can say another id than the
-    decoded event (a repeated key: msgspec keeps the last, DuckDB the first), so each
-    worker checks its consent events (``_checked``); a mismatch fails the workers and
-    the rebuild runs in one process."""
-    consent_id = "json_extract_string(decode(payload), '$.consent_id')"
+    column holds, so it is read from the payload's JSON. Ingest refuses a consent event
+    whose JSON names another id than it decodes to (a repeated key: msgspec keeps the last,
+    DuckDB the first), and each worker checks its consent events again (``_checked``: a
+    file written before that rule); a mismatch fails the workers and the rebuild runs in
+    one process."""
     part = (
-        f"CASE WHEN type IN {CONSENT_TYPES} THEN hash({consent_id}) % {int(workers)} "
+        f"CASE WHEN type IN {CONSENT_TYPES} THEN hash({CONSENT_ID}) % {int(workers)} "
         f"ELSE hash(aggregate_id) % {int(workers)} END"
     )
     source.execute(

@@ -1,0 +1,81 @@
+"""A consent event whose JSON names another consent id than the event decodes to (a
+repeated key: msgspec keeps the last, DuckDB the first) is refused, so that every consent
+event the ledger holds reads the same in SQL over the log (an as-of question's subject
+closure, the split of a rebuild in parts) and in the registers."""
+
+from pathlib import Path
+
+import pytest
+
+from careledger.contracts import encode
+from careledger.contracts.events import Event
+from careledger.contracts.subjects import event_subject
+from careledger.ledger.application.as_of import register_as_of
+from careledger.ledger.application.ingest import LogMessage
+from tests.unit.ledger.events import (
+    OTHER_SUBJECT,
+    SUBJECT,
+    Ledger,
+    an_id,
+    at,
+    consent_given,
+    consent_withdrawn,
+    contact_opened,
+)
+
+
+def with_first(event: Event, field: str, value: str, sequence: int) -> LogMessage:
+    """``event`` published with ``field`` written once more, first."""
+    data = b'{"' + field.encode() + b'":"' + value.encode() + b'",' + encode(event)[1:]
+    return LogMessage(sequence, event_subject(event), data)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    ledger = Ledger(tmp_path / "l.duckdb")
+    ledger.feed(contact_opened(at(0)), consent_given(at(1)))
+    yield ledger
+    ledger.close()
+
+
+def test_a_consent_id_written_twice_with_two_values_is_refused_and_changes_nothing(
+    ledger: Ledger,
+) -> None:
+    consents = ledger.rows("SELECT * FROM consents")
+    withdrawal = consent_withdrawn(at(2), purposes=["call_recording"])
+    ledger.deliver([with_first(withdrawal, "consent_id", an_id("elsewhere"), 3)])
+    assert ledger.rows("SELECT * FROM consents") == consents
+    assert ledger.rows("SELECT count(*) AS n FROM events") == [{"n": 2}]
+    [refused] = ledger.rows("SELECT sequence, rule, reason FROM rejected")
+    assert (refused["sequence"], refused["rule"]) == (3, "ambiguous_payload")
+    assert an_id("elsewhere") in refused["reason"] and withdrawal.consent_id in refused["reason"]
+
+
+def test_the_same_id_written_twice_reads_the_same_both_ways_and_is_applied(
+    ledger: Ledger,
+) -> None:
+    withdrawal = consent_withdrawn(at(2), purposes=["call_recording"])
+    ledger.deliver([with_first(withdrawal, "consent_id", withdrawal.consent_id, 3)])
+    assert ledger.rows("SELECT count(*) AS n FROM rejected") == [{"n": 0}]
+    assert ledger.rows("SELECT count(*) AS n FROM events") == [{"n": 3}]
+    assert "withdrawn" in {r["state"] for r in ledger.rows("SELECT state FROM consents")}
+
+
+def test_an_as_of_answer_for_a_subject_equals_the_register_after_such_a_payload(
+    ledger: Ledger,
+) -> None:
+    """Another subject's consent given first under a consent id, its JSON naming another:
+    were it held, the subject-scoped replay (which reads ids from the JSON) would miss it
+    and show the subject's later consent under that id as given; the register does not."""
+    taken = an_id("taken")
+    first = consent_given(at(3), consent_id=taken, subject_id=OTHER_SUBJECT, contact_id=None)
+    ledger.deliver([with_first(first, "consent_id", an_id("decoy"), 3)])
+    ledger.feed(consent_given(at(4), consent_id=taken, contact_id=None))
+    register = ledger.rows(
+        f"SELECT consent_id, purpose, state FROM consents WHERE subject_id = '{SUBJECT}' "
+        "ORDER BY ALL"
+    )
+    page = register_as_of(ledger.store.con, "consents", {"subject_id": SUBJECT}, at(10))
+    answer = sorted((r["consent_id"], r["purpose"], r["state"]) for r in page["items"])
+    assert answer == [tuple(r.values()) for r in register]
+    assert any(r["consent_id"] == taken for r in register)
