@@ -1,5 +1,6 @@
 """Encoders and decoders, built once: the only way bytes become contracts and back."""
 
+import datetime as dt
 from typing import Any, TypeVar
 
 import msgspec
@@ -28,10 +29,7 @@ def encode(value: Any) -> bytes:
 
 
 def decode_event(data: bytes) -> Event:
-    try:
-        event: Event = _event_decoder.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidPayload(field_error_from_validation(exc)) from exc
+    event: Event = _decoded(_event_decoder, data)
     return event
 
 
@@ -40,18 +38,7 @@ def decode_command(data: bytes, command_type: type[C]) -> C:
     decoder = _command_decoders.get(command_type)
     if decoder is None:
         decoder = _command_decoders[command_type] = msgspec.json.Decoder(command_type)
-    try:
-        command: C = decoder.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidPayload(field_error_from_validation(exc)) from exc
-    except UnicodeDecodeError as exc:  # invalid UTF-8 inside a JSON string
-        raise InvalidPayload(
-            FieldError(field="$", rule="json", message=f"invalid UTF-8: {exc.reason}")
-        ) from exc
-    except RecursionError:
-        raise InvalidPayload(
-            FieldError(field="$", rule="depth", message="JSON nested over 1000 levels deep")
-        ) from None
+    command: C = _decoded(decoder, data)
     unknown = _first_unknown_field(data, command)
     if unknown:
         name = unknown.rsplit(".", 1)[-1]
@@ -63,6 +50,56 @@ def decode_command(data: bytes, command_type: type[C]) -> C:
             )
         )
     return command
+
+
+def _decoded(decoder: msgspec.json.Decoder[Any], data: bytes) -> Any:
+    """``data`` decoded, or InvalidPayload saying why not: never another exception (one
+    would stop the ledger on that message, again at every redelivery)."""
+    try:
+        value = decoder.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidPayload(field_error_from_validation(exc)) from exc
+    except UnicodeDecodeError as exc:  # invalid UTF-8 inside a JSON string
+        raise InvalidPayload(
+            FieldError(field="$", rule="json", message=f"invalid UTF-8: {exc.reason}")
+        ) from exc
+    except RecursionError:
+        raise InvalidPayload(
+            FieldError(field="$", rule="depth", message="JSON nested over 1000 levels deep")
+        ) from None
+    beyond = _instant_beyond_utc(value)
+    if beyond:
+        raise InvalidPayload(
+            FieldError(
+                field=beyond,
+                rule="instant",
+                message="this instant falls outside the years 1-9999 in UTC, where every "
+                "instant is stored",
+            )
+        )
+    return value
+
+
+def _instant_beyond_utc(value: Any, path: str = "$") -> str | None:
+    """The path of the first instant whose UTC form is not a date of years 1-9999 (only
+    one in year 1 or 9999 can be: offsets are under a day)."""
+    if isinstance(value, dt.datetime):
+        if value.year in (1, 9999):
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                return path
+    elif isinstance(value, msgspec.Struct):
+        for name, key in zip(value.__struct_fields__, value.__struct_encode_fields__, strict=True):
+            found = _instant_beyond_utc(getattr(value, name), f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _instant_beyond_utc(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
 
 
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
