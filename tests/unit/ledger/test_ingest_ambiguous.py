@@ -79,3 +79,24 @@ def test_an_as_of_answer_for_a_subject_equals_the_register_after_such_a_payload(
     answer = sorted((r["consent_id"], r["purpose"], r["state"]) for r in page["items"])
     assert answer == [tuple(r.values()) for r in register]
     assert any(r["consent_id"] == taken for r in register)
+
+
+def test_a_consent_event_sql_cannot_read_is_refused_and_its_batch_goes_on(
+    ledger: Ledger,
+) -> None:
+    """msgspec skips a field the contract does not know unread, invalid UTF-8 and all;
+    SQL cannot read such a payload. It is refused, and the rest of the batch applied
+    (the check's one statement failed for the whole batch, at every redelivery)."""
+    withdrawal = consent_withdrawn(at(2), purposes=["call_recording"])
+    unreadable = b'{"note": "\xff",' + encode(withdrawal)[1:]
+    opened = contact_opened(at(3), contact_id=an_id("after"))
+    ledger.deliver(
+        [
+            LogMessage(3, event_subject(withdrawal), unreadable),
+            LogMessage(4, event_subject(opened), encode(opened)),
+        ]
+    )
+    [refused] = ledger.rows("SELECT sequence, rule, reason FROM rejected")
+    assert (refused["sequence"], refused["rule"]) == (3, "ambiguous_payload")
+    assert "UTF-8" in refused["reason"]
+    assert ledger.rows("SELECT max(sequence) AS last FROM events") == [{"last": 4}]

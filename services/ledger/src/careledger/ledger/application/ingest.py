@@ -7,7 +7,8 @@ contacts, consents and complaints exist, and which consent id SQL reads in a pay
 ``events`` holds, so SQL over the log reads it from the payload's JSON (``CONSENT_ID``:
 an as-of question's subject closure, the split of a rebuild in parts). JSON can name
 another id than the decoded event: with a repeated key msgspec keeps the last, DuckDB the
-first. Such an event is refused (rule ``ambiguous_payload``): an as-of answer built on the
+first; and msgspec skips an unknown field unread, where SQL cannot read invalid UTF-8.
+Such an event is refused (rule ``ambiguous_payload``): an as-of answer built on the
 JSON's id would differ from the register, and the ledger cannot say which one was meant.
 """
 
@@ -22,7 +23,8 @@ from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.references import Ref, created, referenced
 from careledger.ledger.chain import GENESIS, link
 
-CONSENT_ID = "json_extract_string(decode(payload), '$.consent_id')"
+# NULL where the payload is no UTF-8 text (msgspec skips a field it does not know unread).
+CONSENT_ID = "json_extract_string(try(decode(payload)), '$.consent_id')"
 CONSENT_EVENTS = (ConsentGiven, ConsentWithdrawn)
 CONSENT_TYPES = "(" + ", ".join(f"'{t.__name__}'" for t in CONSENT_EVENTS) + ")"  # SQL
 
@@ -132,14 +134,13 @@ def _unambiguous(
         assert isinstance(event, CONSENT_EVENTS)
         if json_id != event.consent_id:
             refused.add(message.sequence)
-            rejected.append(
-                Rejection(
-                    message,
-                    "ambiguous_payload",
-                    f"the payload's JSON names consent_id {json_id!r} where the event decodes "
-                    f"to {event.consent_id!r} (a repeated key?): one id must read both ways",
-                )
+            said = (
+                "cannot be read as UTF-8 text (in a field the contract does not know?)"
+                if json_id is None
+                else f"names consent_id {json_id!r} in its JSON (a repeated key?)"
             )
+            reason = f"the payload {said} where the event decodes to {event.consent_id!r}"
+            rejected.append(Rejection(message, "ambiguous_payload", reason))
     return [(m, e) for m, e in decoded if m.sequence not in refused]
 
 

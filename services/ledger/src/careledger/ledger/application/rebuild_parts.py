@@ -111,10 +111,10 @@ def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) ->
     column holds, so it is read from the payload's JSON. Ingest refuses a consent event
     whose JSON names another id than it decodes to (a repeated key: msgspec keeps the last,
     DuckDB the first), and each worker checks its consent events again (``_checked``: a
-    file written before that rule); a mismatch fails the workers and the rebuild runs in
-    one process."""
+    file written before that rule; one SQL cannot read goes to part 0); a mismatch fails
+    the workers and the rebuild runs in one process."""
     part = (
-        f"CASE WHEN type IN {CONSENT_TYPES} THEN hash({CONSENT_ID}) % {int(workers)} "
+        f"CASE WHEN type IN {CONSENT_TYPES} THEN coalesce(hash({CONSENT_ID}) % {int(workers)}, 0) "
         f"ELSE hash(aggregate_id) % {int(workers)} END"
     )
     source.execute(
