@@ -34,11 +34,6 @@ VERSIONS = (
 )
 CHECKPOINT_THRESHOLD = "64MB"
 MEMORY_LIMIT = "128MB"
-# DuckDB's default is 122,880 rows. A checkpoint rewrites the row group it last left
-# partly filled, so with the default every checkpoint of the events table rewrote up to
-# 120k rows of payload it had written before; smaller groups halve the COMMIT statement's
-# time (docs/performance.md). A property of the attachment, not the file: set on each open.
-ROW_GROUP_SIZE = 16_384
 DATABASE = "ledger"  # the name the file is attached under
 
 
@@ -54,7 +49,7 @@ class LedgerStore:
         self.path = str(path)
         self.projections = tuple(projections)
         self.rebuild_workers = rebuild_workers
-        self.con = _attach(self.path)
+        self.con = duck.attached(self.path, DATABASE)
         # Memory stays flat as the log grows: a WAL of at most CHECKPOINT_THRESHOLD is held
         # in memory before a checkpoint writes it out (with 1GB everything applied stayed
         # in memory), and cached blocks are bounded by MEMORY_LIMIT (DuckDB's default is
@@ -232,18 +227,6 @@ class LedgerStore:
             with suppress(duckdb.Error):  # already unusable; the new connection replaces it
                 con.close()
         LedgerStore.__init__(self, self.path, self.projections, self.rebuild_workers)
-
-
-def _attach(path: str) -> duckdb.DuckDBPyConnection:
-    """The file attached as the connection's database ``ledger`` (``duckdb.connect(path)``
-    takes no row group size). What DuckDB spills beyond the memory limit goes beside the
-    file, as it would for ``connect(path)``: an in-memory connection spills to ``.tmp`` in
-    the working directory, which may be read-only or another disk."""
-    con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
-    quoted = "'" + path.replace("'", "''") + "'"
-    con.execute(f"ATTACH {quoted} AS {DATABASE} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-    con.execute(f"USE {DATABASE}")
-    return con
 
 
 def _log_progress(done: int, total: int) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 
+from careledger.ledger import duck
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.application.folding import Progress, chunks, fold
 from careledger.ledger.application.ingest import CONSENT_EVENTS, CONSENT_ID, CONSENT_TYPES
@@ -205,7 +206,7 @@ def _collect(
 def work(events: str, part: int, parts: int, out: str, names: list[str]) -> None:
     """Fold part ``part`` of the events into a DuckDB file of its own (in a worker)."""
     projections = [p for p in PROJECTIONS if p.name in names]
-    target = _quiet(duckdb.connect(out))
+    target = _quiet(duck.attached(out, "part"))
     target.execute("SET GLOBAL TimeZone = 'UTC'")
     for projection in projections:
         projection.create(target)
