@@ -119,7 +119,7 @@ THINGS = Table("things", {"id": "VARCHAR", "color": "VARCHAR", "weight": "BIGINT
 COLORS = Tally(
     Table("colors", {"color": "VARCHAR", "things": "BIGINT", "weight": "BIGINT"}, ("color",)),
     ("color", "weight"),
-    lambda row: [((row["color"],), (1, row["weight"]))],
+    lambda row: [((row["color"],), {"things": 1, "weight": row["weight"]})],
 )
 
 

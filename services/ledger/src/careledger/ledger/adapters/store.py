@@ -88,29 +88,29 @@ class LedgerStore:
         ]
         if not outdated and not tallies:
             return
-        held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-        names = ", ".join(p.name for p in outdated)
-        if held and outdated:
-            log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         with self.transaction():
             if outdated:
-                workers = self.rebuild_workers or default_workers()
-                rebuild_projections(self.con, self.con, outdated, _log_progress, workers)
+                self._rebuild(outdated)
             for projection, tally in tallies:
                 log.warning("counting %s from %s: new or changed", tally.name, projection.name)
                 self.con.execute(f"DROP TABLE IF EXISTS {tally.name}")
                 self.con.execute(tally.table.ddl())
                 tally.recompute(self.con, projection.table)
-            versions = (
-                [(p.name, p.version) for p in outdated]
-                + [(t.name, t.version) for p in outdated for t in p.tallies]
-                + [(t.name, t.version) for _, t in tallies]
-            )
-            values = ", ".join("(?, ?)" for _ in versions)
+            counted = [t for p in outdated for t in p.tallies] + [t for _, t in tallies]
+            done = [(p.name, p.version) for p in outdated] + [(t.name, t.version) for t in counted]
+            values = ", ".join("(?, ?)" for _ in done)
             self.con.execute(
                 f"INSERT OR REPLACE INTO projection_versions VALUES {values}",
-                [v for pair in versions for v in pair],
+                [v for pair in done for v in pair],
             )
+
+    def _rebuild(self, outdated: Sequence[Projection]) -> None:
+        held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        if held:
+            names = ", ".join(p.name for p in outdated)
+            log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
+        workers = self.rebuild_workers or default_workers()
+        rebuild_projections(self.con, self.con, outdated, _log_progress, workers)
 
     def _columns(self, table: str) -> list[str]:
         rows = self.con.execute(

@@ -180,17 +180,20 @@ _UNBANDED = (
 def _counts_sql(by: str) -> str:
     """Outstanding at the start: received before it, less received and closed before it."""
 
-    def total(measure: str, days: str) -> str:
+    def summed(measure: str, days: str) -> str:
         return f"CAST(coalesce(sum({measure}) FILTER (WHERE {days}), 0) AS BIGINT)"
 
     before, within = "day < $start", "day >= $start"
-    closed = "".join(f", {total(n, within)} AS {n}" for n in ("closed", *CLOSED))
-    return (
+    closed = "".join(f", {summed(n, within)} AS {n}" for n in ("closed", *CLOSED))
+    counted = (
         f"SELECT grouping({by}) = 1 AS total, {by}, "
-        f"{total('received', before)} - {total('settled', before)} AS outstanding_at_start, "
-        f"{total('received', within)} AS opened{closed} "
-        f"FROM complaint_days WHERE day < $end GROUP BY GROUPING SETS (({by}), ()) "
-        f"HAVING grouping({by}) = 1 OR outstanding_at_start > 0 OR opened > 0 OR closed > 0 "
+        f"{summed('received', before)} - {summed('settled', before)} AS outstanding_at_start, "
+        f"{summed('received', within)} AS opened{closed} "
+        f"FROM complaint_days WHERE day < $end GROUP BY GROUPING SETS (({by}), ())"
+    )
+    return (
+        f"SELECT * FROM ({counted}) "
+        "WHERE total OR outstanding_at_start > 0 OR opened > 0 OR closed > 0 "
         f"ORDER BY total, {by}"
     )
 

@@ -16,9 +16,10 @@ rows: DuckDB's fixed cost per statement made that 20% of the ledger's ingest.)
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import duckdb
@@ -26,22 +27,26 @@ import pyarrow as pa
 
 from careledger.ledger.projections._rows import Key, Row, Table, columns, registered
 
-Measures = Sequence[int | Decimal]
+Measures = Mapping[str, int | Decimal]  # measure -> what a row adds (absent: nothing)
 Counts = dict[Key, list[Any]]
 BATCH = 50_000
 
 
 @dataclass(frozen=True)
 class Tally:
-    """``table``: the key columns, then the measures (BIGINT counts, DECIMAL sums), in the
-    order ``count`` gives them. ``reads``: the register's columns ``count`` reads (a row
-    changed elsewhere changes nothing). ``version`` changes with ``count``: a tally of
-    another version is recomputed when the file is opened."""
+    """``table``: the key columns, then the measures (BIGINT counts, DECIMAL sums).
+    ``reads``: the register's columns ``count`` reads, and all it is given (a row changed
+    elsewhere changes nothing). ``version`` changes with ``count``: a tally of another
+    version is recomputed when the file is opened."""
 
     table: Table
     reads: tuple[str, ...]
     count: Callable[[Row], Iterable[tuple[Key, Measures]]]
     version: int = field(default=1, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if tuple(self.table.columns)[: len(self.table.key)] != self.table.key:
+            raise ValueError(f"{self.name}: the key columns come first")
 
     @property
     def name(self) -> str:
@@ -85,10 +90,15 @@ class Tally:
             con.execute(f"INSERT INTO {self.name} SELECT * FROM tally_rows")
 
     def _counted(self, counts: Counts, row: Row, sign: int) -> None:
-        for key, measures in self.count(row):
-            sums = counts.setdefault(key, [0] * len(measures))
-            for i, value in enumerate(measures):
-                sums[i] += sign * value
+        index = self._index
+        for key, measures in self.count({c: row[c] for c in self.reads}):
+            sums = counts.setdefault(key, [0] * len(index))
+            for name, value in measures.items():
+                sums[index[name]] += sign * value
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.measures)}
 
     def _merge(self, con: duckdb.DuckDBPyConnection, delta: Counts) -> None:
         """Add ``delta`` to the tally rows of its keys."""

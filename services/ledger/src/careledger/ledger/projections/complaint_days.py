@@ -31,32 +31,32 @@ READS = (
     "redress_amount",
     "redress_currency",
 )
-RECEIVED = (1, 0, 0, 0, 0, 0, 0, 0, 0)
-SETTLED = (0, 1, 0, 0, 0, 0, 0, 0, 0)
 
 
 def counts(row: Row) -> Iterator[tuple[Key, Measures]]:
     dimensions = tuple(row[d] for d in DIMENSIONS)
     received, resolved = row["received_at"], row["resolved_at"]
-    yield (utc_day(received), *dimensions), RECEIVED
+    yield (utc_day(received), *dimensions), {"received": 1}
     if resolved is None:
         return
-    yield (utc_day(max(received, resolved)), *dimensions), SETTLED
+    yield (utc_day(max(received, resolved)), *dimensions), {"settled": 1}
+    closed = {
+        "closed": 1,
+        "upheld": int(row["outcome"] in UPHELD),
+        "redress_paid": int(_redress(row) > 0),
+    }
     band = row["return_band"]
-    closed = (
-        1,
-        *(int(band == b) for b in BANDS),
-        int(band is None),
-        int(row["outcome"] in UPHELD),
-        int(_redress(row) > 0),
-    )
-    yield (utc_day(resolved), *dimensions), (0, 0, *closed)
+    if band is None:
+        closed["closed_unbanded"] = 1
+    elif band in BANDS:
+        closed[f"closed_{band}"] = 1
+    yield (utc_day(resolved), *dimensions), closed
 
 
 def redress(row: Row) -> Iterator[tuple[Key, Measures]]:
     if row["resolved_at"] is not None and _redress(row) > 0:
         key = (utc_day(row["resolved_at"]), *(row[d] for d in DIMENSIONS), row["redress_currency"])
-        yield key, (1, row["redress_amount"])
+        yield key, {"complaints": 1, "amount": row["redress_amount"]}
 
 
 def _redress(row: Row) -> Decimal:

@@ -302,7 +302,13 @@ def regime_counts(row: Row) -> Iterator[tuple[Key, Measures]]:
     base = milestone == "final_response" and obligation != "extended"
     if base or (milestone == "final_response_extended" and obligation == "duty"):
         met = row["met_at"] is not None and _in_time(row["met_at"], row)
-        yield (utc_day(row["resolved_at"]), row["regime_id"]), (1, int(met))
+        yield (
+            (utc_day(row["resolved_at"]), row["regime_id"]),
+            {
+                "with_deadline": 1,
+                "within_deadline": int(met),
+            },
+        )
 
 
 REGIME_DAYS = Tally(
