@@ -52,3 +52,9 @@ def test_invalid_utf8_in_a_known_string_is_refused_as_json() -> None:
 def test_json_nested_beyond_any_reader_is_refused_as_too_deep() -> None:
     data = RESOLVED.rstrip()[:-1] + b', "deep": ' + b"[" * 2000 + b"]" * 2000 + b"}"
     assert refusal(data) == ("$", "depth")
+
+
+def test_an_instant_whose_year_is_spelled_with_an_escape_is_refused_too() -> None:
+    data = with_instant(RESOLVED, "occurred_at", "9\\u003999-12-31T23:00:00-05:00")
+    assert b"9999-" not in data
+    assert refusal(data) == ("$.occurred_at", "instant")

@@ -1,9 +1,11 @@
 """Encoders and decoders, built once: the only way bytes become contracts and back."""
 
 import datetime as dt
+import functools
 from typing import Any, TypeVar
 
 import msgspec
+import msgspec.inspect
 
 from careledger.contracts.commands import Command
 from careledger.contracts.errors import FieldError, field_error_from_validation
@@ -82,7 +84,9 @@ def _decoded(decoder: msgspec.json.Decoder[Any], data: bytes) -> Any:
 
 def _instant_beyond_utc(value: Any, path: str = "$") -> str | None:
     """The path of the first instant whose UTC form is not a date of years 1-9999 (only
-    one in year 1 or 9999 can be: offsets are under a day)."""
+    one in year 1 or 9999 can be: offsets are under a day). Only fields whose type can
+    hold an instant are visited: walking every field of every event cost more than
+    decoding it (12.7 against 9.7 us an event)."""
     if isinstance(value, dt.datetime):
         if value.year in (1, 9999):
             try:
@@ -90,7 +94,7 @@ def _instant_beyond_utc(value: Any, path: str = "$") -> str | None:
             except OverflowError:
                 return path
     elif isinstance(value, msgspec.Struct):
-        for name, key in zip(value.__struct_fields__, value.__struct_encode_fields__, strict=True):
+        for name, key in _instant_fields(type(value)):
             found = _instant_beyond_utc(getattr(value, name), f"{path}.{key}")
             if found:
                 return found
@@ -100,6 +104,29 @@ def _instant_beyond_utc(value: Any, path: str = "$") -> str | None:
             if found:
                 return found
     return None
+
+
+@functools.cache
+def _instant_fields(struct: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON name) of each field of ``struct`` whose type can hold an instant."""
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return tuple((f.name, f.encode_name) for f in info.fields if _can_hold_instant(f.type))
+
+
+def _can_hold_instant(t: msgspec.inspect.Type) -> bool:
+    inspect = msgspec.inspect
+    if isinstance(t, inspect.DateTimeType):
+        return True
+    if isinstance(t, inspect.Metadata):
+        return _can_hold_instant(t.type)
+    if isinstance(t, inspect.UnionType):
+        return any(_can_hold_instant(u) for u in t.types)
+    if isinstance(t, inspect.ListType | inspect.VarTupleType | inspect.SetType):
+        return _can_hold_instant(t.item_type)
+    if isinstance(t, inspect.StructType):
+        return any(_can_hold_instant(f.type) for f in t.fields)
+    return False
 
 
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
