@@ -79,7 +79,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.mark.parametrize(("projection", "tally"), TALLIED, ids=[t.name for _, t in TALLIED])
-def test_a_tally_kept_batch_by_batch_equals_its_query_over_the_whole_register(
+def test_a_tally_kept_batch_by_batch_equals_one_counted_from_the_whole_register(
     ledger: Ledger, projection: Any, tally: Tally
 ) -> None:
     con = ledger.store.con
