@@ -76,6 +76,14 @@ async def test_an_r3_stream_keeps_every_acknowledged_message_when_its_leader_is_
         created = await _eventually("the cluster accepts an R3 stream", create, within=10)
         assert created.config.num_replicas == 3
 
+        async def led() -> StreamInfo | None:
+            # Created is not yet led: a publish before the election finds no responder
+            # (seen once in CI: NoStreamResponseError on the first publishes).
+            info = await js.stream_info(STREAM)
+            return info if info.cluster is not None and info.cluster.leader else None
+
+        await _eventually("the new stream has a leader", led, within=10)
+
         acks = await asyncio.gather(
             *(js.publish(f"probe.{i % 10}", data, stream=STREAM) for i, data in enumerate(payloads))
         )
