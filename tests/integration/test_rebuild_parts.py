@@ -12,9 +12,7 @@ import duckdb
 import pytest
 from bench.events import EventFactory, publication, stream
 
-from careledger.contracts import InvalidPayload, decode_event, encode
-from careledger.contracts.events import Event
-from careledger.contracts.subjects import event_subject
+from careledger.contracts import InvalidPayload, decode_event
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.application import rebuild_parts
 from careledger.ledger.application.ingest import LogMessage, ingest
@@ -37,6 +35,7 @@ from tests.unit.ledger.events import (
     contact_opened,
     escalation_decided,
     subject_erased,
+    with_first,
 )
 
 # Events by another subject than the row's, and a second opening of a contact id: each
@@ -168,13 +167,6 @@ def _elsewhere(con: duckdb.DuckDBPyConnection, of: str) -> str:
     raise AssertionError("no decoy found")
 
 
-def _with_first(event: Event, field: str, value: str) -> LogMessage:
-    """``event`` published with ``field`` written once more, first (JSON readers disagree on
-    which of two equal keys counts; msgspec, like the ledger, takes the last)."""
-    data = b'{"' + field.encode() + b'":"' + value.encode() + b'",' + encode(event)[1:]
-    return LogMessage(0, event_subject(event), data)
-
-
 class BeforeTheRule:
     """The store as ingest asked it before ambiguous consent payloads were refused: the
     consent id SQL reads is taken to be the one the event decodes to."""
@@ -207,8 +199,8 @@ def test_the_split_follows_the_decoded_event_not_the_payloads_json(
     withdrawal = consent_withdrawn(at(2), purposes=["call_recording"])
     again = subject_erased(at(3))
     odd = [
-        _with_first(withdrawal, "consent_id", _elsewhere(con, withdrawal.consent_id)),
-        _with_first(again, "consent_id", _elsewhere(con, again.subject_id)),
+        with_first(withdrawal, "consent_id", _elsewhere(con, withdrawal.consent_id)),
+        with_first(again, "consent_id", _elsewhere(con, again.subject_id)),
     ]
     messages = [replace(m, sequence=s) for m, s in zip(odd, (3, 4), strict=True)]
     outcome = ingest(messages, ledger.position, BeforeTheRule(ledger.store))

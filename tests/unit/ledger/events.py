@@ -156,6 +156,14 @@ class Ledger:
         self.store.close()
 
 
+def with_first(event: Event, field: str, value: str, sequence: int = 0) -> LogMessage:
+    """``event`` published with ``field`` written once more, first, as ``value``: JSON
+    readers disagree on which of two equal keys counts (msgspec takes the last, DuckDB's
+    ``json_extract`` the first)."""
+    data = b'{"' + field.encode() + b'":"' + value.encode() + b'",' + encode(event)[1:]
+    return LogMessage(sequence, event_subject(event), data)
+
+
 def rows_after(path: Path, batches: Sequence[Sequence[Event]], sql: str) -> list[dict[str, Any]]:
     """The rows ``sql`` returns from a fresh ledger fed ``batches``, one batch each."""
     ledger = Ledger(path)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from careledger.contracts import encode
-from careledger.contracts.events import Event
 from careledger.contracts.subjects import event_subject
 from careledger.ledger.application.as_of import register_as_of
 from careledger.ledger.application.ingest import LogMessage
@@ -21,13 +20,8 @@ from tests.unit.ledger.events import (
     consent_given,
     consent_withdrawn,
     contact_opened,
+    with_first,
 )
-
-
-def with_first(event: Event, field: str, value: str, sequence: int) -> LogMessage:
-    """``event`` published with ``field`` written once more, first."""
-    data = b'{"' + field.encode() + b'":"' + value.encode() + b'",' + encode(event)[1:]
-    return LogMessage(sequence, event_subject(event), data)
 
 
 @pytest.fixture
