@@ -11,6 +11,10 @@ Tasks (``python -m bench.ceilings '{"task": …}'``):
   messages read from a subscription callback (no per-message task, uuid or wait_for).
 - ``duckdb``: the ledger's ``events`` rows (same schema and constraints) inserted from
   Arrow, in transactions of ``batch`` rows and as one insert; rows built before timing.
+- ``decode``: the one piece of CareLedger here: each payload decoded by the contract
+  (``decode_event``: msgspec with every field's constraints) and its chain hash, on one
+  core. The ledger does both for every event; with the raw pull above, it bounds what one
+  Python process can ingest before any check, projection or DuckDB.
 """
 
 from __future__ import annotations
@@ -200,6 +204,24 @@ def duckdb_insert(args: dict[str, Any]) -> dict[str, Any]:
     return {"rows": every.num_rows, "batch": batch, **results}
 
 
+def decode(args: dict[str, Any]) -> dict[str, Any]:
+    from bench.events import generate
+    from careledger.contracts import decode_event
+
+    payloads = [
+        data for _, data, _ in generate(int(args["count"]), seed=int(args["seed"])).messages
+    ]
+    rates = []
+    for _ in range(int(args["runs"])):
+        head = bytes(32)
+        started = time.perf_counter()
+        for sequence, data in enumerate(payloads, 1):
+            decode_event(data)
+            head = hashlib.sha256(head + sequence.to_bytes(8, "big") + data).digest()
+        rates.append(len(payloads) / (time.perf_counter() - started))
+    return {"count": len(payloads), "per_s": rates}
+
+
 TASKS = {"publish": publish, "consume": consume, "consume_raw": consume_raw}
 
 
@@ -208,6 +230,8 @@ def main() -> None:
     task = args["task"]
     if task == "duckdb":
         emit(duckdb_insert(args))
+    elif task == "decode":
+        emit(decode(args))
     else:
         emit(asyncio.run(TASKS[task](args)))
 

@@ -10,12 +10,17 @@ request/reply (``careledger.intake.<command>``, ``Idempotency-Key`` header, stat
 ``CareLedger-Status``). Every command makes intake read the aggregates it touches before
 deciding. Latency is from sending the request to the reply, which intake gives after the
 PubAck. Only replies that arrive inside the measured window count (after a warm-up).
+
+Ceilings of the two transports, with the same driver: ``ping`` asks intake's ``/healthz``
+over HTTP; over NATS it asks a ``Responder`` (``python -m bench.intake '{"respond": URL}'``):
+a FastStream subscriber set up as intake's, which answers at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import random
 import signal
@@ -33,6 +38,8 @@ import msgspec
 from bench.common import ROOT, child_args, cpu_seconds, emit, percentile
 from bench.events import _uuid, command_stories
 from careledger.stack.nats_server import free_port
+
+PING_SUBJECT = "careledger-bench.ping"  # outside every stream: bench.> is one
 
 
 @dataclass
@@ -96,6 +103,52 @@ class IntakeProcess:
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout)
+
+
+@dataclass
+class Responder:
+    """The NATS transport's ceiling: intake's subscriber settings, no work (a process)."""
+
+    nats_url: str
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> Responder:
+        cmd = [sys.executable, "-m", "bench.intake", json.dumps({"respond": self.nats_url})]
+        self.process = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log.open("ab")
+        )
+        assert self.process.stdout is not None
+        ready = self.process.stdout.readline()  # its first line, once subscribed
+        if ready.strip() != b"ready":
+            self.stop()
+            raise RuntimeError(f"the ping responder did not start; see {self.log}")
+        return self
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout)
+
+
+async def respond(url: str) -> None:
+    from faststream import Response
+    from faststream.nats import NatsBroker
+
+    from careledger.intake.entrypoints.nats import QUEUE, STATUS
+
+    broker = NatsBroker(url, logger=None)  # stdout says only "ready"
+
+    @broker.subscriber(PING_SUBJECT, queue=QUEUE, max_workers=16)
+    async def ping(body: bytes) -> Response:
+        return Response(b"{}", headers={STATUS: "200"})
+
+    await broker.start()
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+    print("ready", flush=True)
+    await stopped.wait()
+    await broker.stop()
 
 
 # --- the load driver (child process) -----------------------------------------------------
@@ -213,14 +266,18 @@ async def drive(args: dict[str, Any]) -> dict[str, Any]:
     cpu_before = time.process_time()
 
     async def pinger() -> None:
-        """The driver's and the HTTP stack's own ceiling: GET /healthz, nothing else."""
-        assert isinstance(sender, RawHttpSender | HttpSender)
+        """The driver's and the transport's own ceiling: GET /healthz, or a NATS request
+        the ``Responder`` answers at once; nothing else."""
         while time.perf_counter() < window[1]:
             sent = time.perf_counter()
             if isinstance(sender, RawHttpSender):
                 status = await sender.request("GET", "/healthz", b"", {})
-            else:
+            elif isinstance(sender, HttpSender):
                 status = (await sender.client.get("/healthz")).status_code
+            else:
+                assert isinstance(sender, NatsSender)
+                reply = await sender.nc.request(PING_SUBJECT, b"", timeout=30)
+                status = int((reply.headers or {}).get("CareLedger-Status", "0"))
             done = time.perf_counter()
             if window[0] <= done <= window[1]:
                 statuses[status] += 1
@@ -272,7 +329,11 @@ async def drive(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    emit(asyncio.run(drive(child_args())))
+    args = child_args()
+    if "respond" in args:
+        asyncio.run(respond(args["respond"]))
+    else:
+        emit(asyncio.run(drive(args)))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from typing import Any
 from bench import report
 from bench.common import ROOT, LoadMeter, child, cpu_seconds, summary
 from bench.events import generate
-from bench.intake import IntakeProcess
+from bench.intake import IntakeProcess, Responder
 from bench.stack import ALWAYS, DEFAULT_SYNC, prefill, provision, start_server
 from careledger.stack.nats_server import NatsServer
 
@@ -84,7 +84,7 @@ class Bench:
         return out
 
     def ceilings(self, server: NatsServer, last: int) -> None:
-        meter = self.section("ceilings: JetStream publish, DuckDB insert")
+        meter = self.section("ceilings: JetStream publish, DuckDB insert, decode")
         out: dict[str, Any] = {}
         out |= self.publish_runs(server, "always")
         duck = self.child(
@@ -98,6 +98,10 @@ class Bench:
         )
         out["duckdb_batched"] = summary(duck["batched_per_s"]) | {"rows": last, "batch": 1000}
         out["duckdb_single"] = summary(duck["single_per_s"]) | {"rows": last}
+        decoded = self.child(
+            "bench.ceilings", task="decode", count=200_000, seed=SEED, runs=self.runs
+        )
+        out["decode"] = summary(decoded["per_s"]) | {"count": decoded["count"]}
         self.results.setdefault("ceilings", {}).update(out)
         self.end("ceilings", meter)
 
@@ -248,29 +252,18 @@ class Bench:
         out: dict[str, Any] = {}
         try:
             for transport in transports:
-                runs = []
-                for i in range(self.runs):
-                    cpu_intake, cpu_nats = service.cpu_seconds(), cpu_seconds(server.pid or 0)
-                    started = time.perf_counter()
-                    result = self.child(
-                        "bench.intake",
-                        transport="nats" if transport == "nats" else "http",
-                        ping=transport == "healthz",
-                        url=server.url if transport == "nats" else service.url,
-                        concurrency=self.args.intake_concurrency,
-                        warmup=1.0,
-                        duration=self.args.intake_seconds,
-                        seed=SEED,
-                        tag=f"{label}-{transport}-{i}",
-                    )
-                    wall = time.perf_counter() - started
-                    result["intake_cpu_share"] = (service.cpu_seconds() - cpu_intake) / wall
-                    result["nats_cpu_share"] = (cpu_seconds(server.pid or 0) - cpu_nats) / wall
-                    runs.append(result)
-                    log(
-                        f"  {transport} run {i + 1}: {result['per_s']:,.0f}/s, "
-                        f"p99 {result['p99_ms']:.1f} ms"
-                    )
+                responder = (
+                    Responder(server.url, self.work / "responder.log").start()
+                    if transport == "nats-ping"
+                    else None
+                )
+                try:
+                    runs = [
+                        self.drive(service, server, label, transport, i) for i in range(self.runs)
+                    ]
+                finally:
+                    if responder:
+                        responder.stop()
                 statuses: dict[str, int] = {}
                 for r in runs:
                     for k, v in r["statuses"].items():
@@ -292,6 +285,30 @@ class Bench:
             service.stop()
         self.results.setdefault("intake", {})[label] = out
         self.end(f"intake {label}", meter)
+
+    def drive(
+        self, service: IntakeProcess, server: NatsServer, label: str, transport: str, i: int
+    ) -> dict[str, Any]:
+        """One run of the load driver, with the CPU intake and nats-server used meanwhile."""
+        over_nats = transport in ("nats", "nats-ping")
+        cpu_intake, cpu_nats = service.cpu_seconds(), cpu_seconds(server.pid or 0)
+        started = time.perf_counter()
+        result = self.child(
+            "bench.intake",
+            transport="nats" if over_nats else "http",
+            ping=transport in report.PINGS,
+            url=server.url if over_nats else service.url,
+            concurrency=self.args.intake_concurrency,
+            warmup=1.0,
+            duration=self.args.intake_seconds,
+            seed=SEED,
+            tag=f"{label}-{transport}-{i}",
+        )
+        wall = time.perf_counter() - started
+        result["intake_cpu_share"] = (service.cpu_seconds() - cpu_intake) / wall
+        result["nats_cpu_share"] = (cpu_seconds(server.pid or 0) - cpu_nats) / wall
+        log(f"  {transport} run {i + 1}: {result['per_s']:,.0f}/s, p99 {result['p99_ms']:.1f} ms")
+        return result
 
     def publish_default_sync(self, server: NatsServer) -> None:
         meter = self.section("JetStream publish with sync_interval 2m (nats-server's default)")
@@ -395,7 +412,7 @@ def main(argv: list[str] | None = None) -> None:
         bench.profile(events, min(args.profile_events, size))
         bench.rebuild(kept, size)
         bench.queries(kept, size)
-        bench.intake(events, "always", ("healthz", "http", "nats"))
+        bench.intake(events, "always", ("healthz", "nats-ping", "http", "nats"))
         events.stop()
 
         default = start_server(work, "nats-default", DEFAULT_SYNC)
