@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
-from careledger.contracts.events import ContactClosed, ContactOpened
+from careledger.contracts import encode
+from careledger.contracts.events import ContactClosed, ContactOpened, Event
+from careledger.contracts.subjects import event_subject
 from careledger.ledger.application.applied import Applied
 from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
-from tests.unit.ledger.events import Ledger, at, contact_closed, contact_opened
+from tests.unit.ledger.events import Ledger, an_id, at, contact_closed, contact_opened
 
 TABLE = Table("lineage", {"contact_id": "VARCHAR", "event_ids": "VARCHAR[]"}, ("contact_id",))
 
@@ -25,6 +27,10 @@ def evolve_appending_in_place(rows: Rows, applied: Applied) -> None:
 APPENDING = RowProjection(TABLE, (ContactOpened, ContactClosed), keys_of, evolve_appending_in_place)
 
 
+def applied(event: Event, sequence: int) -> Applied:
+    return Applied(sequence, event, b"", event_subject(event), encode(event))
+
+
 def test_a_list_column_changed_in_place_is_saved_even_when_the_row_came_from_an_earlier_batch(
     tmp_path: Path,
 ) -> None:
@@ -34,3 +40,27 @@ def test_a_list_column_changed_in_place_is_saved_even_when_the_row_came_from_an_
     ledger.feed(closed)
     [row] = ledger.rows("SELECT * FROM lineage")
     assert row["event_ids"] == [opened.event_id, closed.event_id]
+
+
+def test_batches_folded_in_one_transaction_find_the_rows_the_earlier_ones_wrote(
+    tmp_path: Path,
+) -> None:
+    """As a rebuild folds its chunks: rows written, replaced and read again before the
+    transaction commits (rows found by rowid must include the transaction's own)."""
+    store = Ledger(tmp_path / "l.duckdb", projections=[APPENDING]).store
+    one, two = an_id("one"), an_id("two")
+    batches = [
+        [contact_opened(at(0), contact_id=one)],
+        [contact_closed(at(1), contact_id=one), contact_opened(at(2), contact_id=two)],
+        [contact_closed(at(3), contact_id=one), contact_closed(at(4), contact_id=two)],
+    ]
+    with store.transaction():
+        for sequence, batch in enumerate(batches):
+            APPENDING.apply(store.con, [applied(e, sequence) for e in batch])
+    rows = store.con.sql("SELECT contact_id, event_ids FROM lineage").fetchall()
+    assert sorted(rows) == sorted(
+        [
+            (one, [batches[0][0].event_id, batches[1][0].event_id, batches[2][0].event_id]),
+            (two, [batches[1][1].event_id, batches[2][1].event_id]),
+        ]
+    )
