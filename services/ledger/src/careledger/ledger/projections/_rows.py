@@ -2,7 +2,7 @@
 
 A projection is pure where it matters: ``evolve(rows, applied)`` updates a dict of rows
 (key -> row dict) from one event. This module does the I/O set-wise, once per batch and
-table: one SELECT of the touched keys, one DELETE and one columnar INSERT (Arrow). The
+table: one SELECT of the touched rows, one DELETE and one columnar INSERT (Arrow). The
 same code serves the live consumer and a rebuild, so both give the same rows.
 
 A register of one row per event, never changed (the timeline), skips all of that: an
