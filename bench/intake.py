@@ -23,6 +23,7 @@ import base64
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -115,14 +116,13 @@ class Responder:
 
     def start(self, timeout: float = 30) -> Responder:
         cmd = [sys.executable, "-m", "bench.intake", json.dumps({"respond": self.nats_url})]
-        self.process = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log.open("ab")
-        )
+        with self.log.open("ab") as err:
+            self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err)
         assert self.process.stdout is not None
-        ready = self.process.stdout.readline()  # its first line, once subscribed
-        if ready.strip() != b"ready":
+        said, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not said or self.process.stdout.readline().strip() != b"ready":  # once subscribed
             self.stop()
-            raise RuntimeError(f"the ping responder did not start; see {self.log}")
+            raise RuntimeError(f"the ping responder did not start in {timeout}s; see {self.log}")
         return self
 
     def stop(self, timeout: float = 15) -> None:
