@@ -1,15 +1,20 @@
-"""The log's own tables (events with their hash chain, rejections, position) and the
-Arrow rows a batch appends to them.
+"""The log's own tables (events with their hash chain, their keys, rejections, position)
+and the Arrow rows a batch appends to them.
 
 ``event_id`` carries no UNIQUE index: ``ingest`` rejects an event id the ledger holds
 (``LedgerStore.known``, in the same process that alone writes the file) or that came
 earlier in the batch, before anything is written. The index cost memory that grew with the
 log and a checkpoint that rewrote it whole, slower each time (docs/performance.md). Files
 created before keep their index; it still holds.
+
+``event_keys`` holds each event's key (``event_key``: 8 bytes of its id) by sequence:
+what ``known`` scans instead of the ids. It is written in the same transaction as ``events``,
+and a file written before it had one gets it on open (``LedgerStore``).
 """
 
 import pyarrow as pa
 
+from careledger.ledger import event_key
 from careledger.ledger.application.ingest import Outcome, Position, Rejection
 
 SCHEMA = """
@@ -40,6 +45,12 @@ CREATE TABLE IF NOT EXISTS ledger_position (
   sequence BIGINT NOT NULL,
   hash BLOB NOT NULL
 );
+"""
+EVENT_KEYS = f"""
+CREATE TABLE IF NOT EXISTS event_keys (
+  sequence BIGINT NOT NULL,
+  key {event_key.TYPE} NOT NULL
+)
 """
 EVENTS_SCHEMA = pa.schema(
     [

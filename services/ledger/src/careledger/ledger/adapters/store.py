@@ -14,11 +14,17 @@ import duckdb
 import pyarrow as pa
 
 from careledger.ledger import duck
-from careledger.ledger.adapters.log_tables import SCHEMA, event_rows, rejected_rows
+from careledger.ledger.adapters.log_tables import (
+    EVENT_KEYS,
+    SCHEMA,
+    event_rows,
+    rejected_rows,
+)
 from careledger.ledger.application.ingest import CONSENT_ID, Outcome, Position, Rejection
 from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.application.rebuild_parts import default_workers
 from careledger.ledger.application.references import Ref
+from careledger.ledger.event_key import key_of
 from careledger.ledger.projections import PROJECTIONS, Projection
 from careledger.ledger.projections._rows import Table, registered
 
@@ -60,11 +66,26 @@ class LedgerStore:
         # session settings; a host in another zone would otherwise see local offsets.
         self.con.execute("SET GLOBAL TimeZone = 'UTC'")
         self.con.execute(SCHEMA)
+        self._key_the_log()
         self._bring_projections_up_to_date()
         self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
         # ``known`` and ``existing`` ask on a connection of their own: the runner ingests
         # the next batch while this one commits on ``con``.
         self._reader = self.cursor()
+
+    def _key_the_log(self) -> None:
+        """A file written before ``event_keys`` existed gets every event's key, in one
+        transaction (a crash leaves the file as it was, and the next open does it again)."""
+        if self._columns("event_keys"):
+            return
+        with self.transaction():
+            self.con.execute(EVENT_KEYS)
+            held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+            if held:
+                log.warning("keying %d events for the duplicate check: new in this version", held)
+            self.con.execute(
+                f"INSERT INTO event_keys SELECT sequence, {key_of('event_id')} FROM events"
+            )
 
     def _bring_projections_up_to_date(self) -> None:
         """Rebuild from the events every projection whose table is missing, has other
@@ -139,15 +160,17 @@ class LedgerStore:
         return Position(rows[0][0], bytes(rows[0][1])) if rows else Position()
 
     def known(self, event_ids: Collection[str]) -> set[str]:
-        """Which of these event ids the ledger already holds."""
+        """Which of these event ids the ledger already holds: their keys find the
+        candidates (``event_key``), whose ids, read by sequence, decide."""
         if not event_ids:
             return set()
         ids = pa.table({"event_id": pa.array(list(event_ids), pa.string())})
         with registered(self._reader, "candidate_ids", ids):
             rows = self._reader.execute(
-                "SELECT e.event_id FROM events e JOIN candidate_ids c USING (event_id)"
+                "SELECT event_id FROM events WHERE sequence IN (SELECT sequence FROM event_keys "
+                f"WHERE key IN (SELECT {key_of('event_id')} FROM candidate_ids))"
             ).fetchall()
-        return {row[0] for row in rows}
+        return {row[0] for row in rows} & set(event_ids)
 
     def consent_ids(self, payloads: Sequence[bytes]) -> list[str | None]:
         """The consent id SQL over the log reads in each payload (``ingest.CONSENT_ID``)."""
@@ -211,6 +234,9 @@ class LedgerStore:
         if outcome.applied:
             with registered(self.con, "new_events", event_rows(outcome, previous)):
                 self.con.execute("INSERT INTO events SELECT * FROM new_events")
+                self.con.execute(
+                    f"INSERT INTO event_keys SELECT sequence, {key_of('event_id')} FROM new_events"
+                )
 
     def _append_rejected(self, rejected: list[Rejection]) -> None:
         if rejected:

@@ -1,6 +1,7 @@
 """``careledger audit verify``: is the ledger intact, complete and consistent?
 
-1. The hash chain recomputed from the stored bytes matches every stored hash.
+1. The hash chain recomputed from the stored bytes matches every stored hash, and every
+   event has its key (``event_key``: what the duplicate check asks) and no other.
 2. Every message of the stream is in the ledger (as an event with the same bytes, or as a
    rejection), and the ledger holds nothing the stream lacks.
 3. Every projection equals a fresh rebuild from the events.
@@ -16,6 +17,7 @@ import duckdb
 from careledger.ledger import duck
 from careledger.ledger.application.rebuild import rebuild_projections
 from careledger.ledger.chain import GENESIS, link
+from careledger.ledger.event_key import key_of
 from careledger.ledger.projections import PROJECTIONS, Projection
 
 # The registers rebuilt in memory to compare: beyond this DuckDB spills rather than
@@ -52,6 +54,22 @@ def verify_chain(con: duckdb.DuckDBPyConnection, report: Report) -> None:
             report.problems.append(f"sequence {sequence}: stored bytes do not match their hash")
             return
         prev = bytes(hash_)
+
+
+def verify_event_keys(con: duckdb.DuckDBPyConnection, report: Report) -> None:
+    """A missing or wrong key would let a duplicate of that event into the ledger unseen."""
+    first = con.execute(
+        "SELECT sequence, CASE "
+        "WHEN e.event_id IS NULL THEN 'a key without an event' "
+        "WHEN count(*) OVER (PARTITION BY sequence) > 1 THEN 'more than one key' "
+        "WHEN k.key IS NULL THEN 'missing key' "
+        f"WHEN k.key <> {key_of('e.event_id')} THEN 'a key that is not its event id''s' "
+        "END AS problem "
+        "FROM events e FULL JOIN event_keys k USING (sequence) "
+        "QUALIFY problem IS NOT NULL ORDER BY sequence LIMIT 1"
+    ).fetchall()
+    for sequence, problem in first:
+        report.problems.append(f"sequence {sequence}: {problem} in event_keys")
 
 
 async def compare_with_stream(
@@ -123,6 +141,8 @@ async def verify(con: duckdb.DuckDBPyConnection, stream: StreamMessages | None) 
     """All three checks; the rebuild only when the chain holds (corrupt bytes prove nothing)."""
     report = Report()
     verify_chain(con, report)
+    if report.ok:
+        verify_event_keys(con, report)
     if stream is not None:
         await compare_with_stream(con, stream, report)
     if report.ok:
