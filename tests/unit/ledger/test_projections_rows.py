@@ -1,6 +1,10 @@
 """The row machinery: a projection's ``evolve`` sees the same rows whatever the batches."""
 
 from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
 
 from careledger.contracts import encode
 from careledger.contracts.events import ContactClosed, ContactOpened, Event
@@ -64,3 +68,46 @@ def test_batches_folded_in_one_transaction_find_the_rows_the_earlier_ones_wrote(
             (two, [batches[1][1].event_id, batches[2][1].event_id]),
         ]
     )
+
+
+class Statements:
+    """A connection that keeps the DELETE statements it is asked to run."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.deletes = con, []
+
+    def execute(self, sql: str, *args: Any) -> duckdb.DuckDBPyConnection:
+        if sql.startswith("DELETE"):
+            self.deletes.append(sql)
+        return self.con.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+
+@pytest.mark.parametrize("in_transaction", [True, False])
+def test_rows_are_replaced_by_rowid_only_inside_the_transaction_that_read_them(
+    tmp_path: Path, in_transaction: bool
+) -> None:
+    """Autocommit (a rebuild in parts, a replay) may checkpoint between the load and the
+    delete, and a checkpoint may move rows: there the rows are deleted by key."""
+    con = duckdb.connect(str(tmp_path / "rows.duckdb"))
+    APPENDING.create(con)
+    spy = Statements(con)
+    one, two = an_id("one"), an_id("two")
+    batches = [
+        [contact_opened(at(0), contact_id=one), contact_opened(at(1), contact_id=two)],
+        [contact_closed(at(2), contact_id=one), contact_closed(at(3), contact_id=two)],
+    ]
+    if in_transaction:
+        con.execute("BEGIN TRANSACTION")
+    for sequence, batch in enumerate(batches):
+        APPENDING.apply(spy, [applied(e, sequence) for e in batch])  # type: ignore[arg-type]
+    if in_transaction:
+        con.execute("COMMIT")
+    rows = con.sql("SELECT contact_id, event_ids FROM lineage ORDER BY contact_id").fetchall()
+    con.close()
+    pairs = zip(*batches, strict=True)  # each contact's opening and closure
+    assert rows == sorted((o.contact_id, [o.event_id, c.event_id]) for o, c in pairs)
+    assert len(spy.deletes) == 1
+    assert ("WHERE rowid IN" in spy.deletes[0]) is in_transaction

@@ -156,7 +156,9 @@ class RowProjection(Projection):
         relevant = self.relevant(batch)
         if not relevant:
             return
-        rows = {} if self.fresh else self._load(con, {k for a in relevant for k in self.keys_of(a)})
+        keys = {k for a in relevant for k in self.keys_of(a)}
+        loaded = Loaded() if self.fresh else self._load(con, keys)
+        rows = loaded.rows
         before = {key: _snapshot(row) for key, row in rows.items()}
         if self.scope:
             rows = self._evolve_by_scope(rows, relevant)
@@ -167,7 +169,8 @@ class RowProjection(Projection):
         if changed:
             for tally in self.tallies:
                 tally.add(con, before, changed)
-            self._save(con, [key for key in changed if key in before], list(changed.values()))
+            self._delete(con, loaded, [key for key in changed if key in before])
+            insert(con, self.table, columns(list(changed.values()), self.table.arrow_schema()))
 
     def _evolve_by_scope(self, rows: Rows, relevant: Sequence[Applied]) -> Rows:
         groups: dict[Key, Rows] = {}
@@ -178,31 +181,43 @@ class RowProjection(Projection):
                 self.evolve(groups.setdefault(scope, {}), applied)
         return {key: row for group in groups.values() for key, row in group.items()}
 
-    def _load(self, con: duckdb.DuckDBPyConnection, keys: set[Key]) -> Rows:
+    def _load(self, con: duckdb.DuckDBPyConnection, keys: set[Key]) -> "Loaded":
         """The rows of ``keys``: found by their key columns alone, then read whole by rowid.
         A row an event changes was mostly written lately, at the table's end, so its row
         group is the one read whole; a join that read every column of every row group
         took twice as long at 1M events (docs/performance.md)."""
         if not keys:
-            return {}
+            return Loaded()
         names = list(self.table.columns)
         join = " AND ".join(f"t.{k} = k.{k}" for k in self.lookup)
         with registered(con, "touched_keys", self._keys_arrow(keys, self.lookup)):
             result = con.execute(
-                f"SELECT {', '.join(names)} FROM {self.table.name} WHERE rowid IN "
-                f"(SELECT t.rowid FROM {self.table.name} t JOIN touched_keys k ON {join})"
+                f"SELECT txid_current(), rowid, {', '.join(names)} FROM {self.table.name} "
+                f"WHERE rowid IN (SELECT t.rowid FROM {self.table.name} t "
+                f"JOIN touched_keys k ON {join})"
             ).fetchall()
-        return {
-            self.table.key_of(row): row
-            for row in (dict(zip(names, r, strict=True)) for r in result)
-        }
+        loaded = Loaded(transaction=result[0][0] if result else None)
+        for _, rowid, *values in result:
+            row = dict(zip(names, values, strict=True))
+            key = self.table.key_of(row)
+            loaded.rows[key], loaded.rowids[key] = row, rowid
+        return loaded
 
-    def _save(self, con: duckdb.DuckDBPyConnection, replaced: list[Key], rows: list[Row]) -> None:
-        if replaced:
-            join = " AND ".join(f"{self.table.name}.{k} = r.{k}" for k in self.table.key)
-            with registered(con, "replaced_keys", self._keys_arrow(replaced, self.table.key)):
-                con.execute(f"DELETE FROM {self.table.name} USING replaced_keys r WHERE {join}")
-        insert(con, self.table, columns(rows, self.table.arrow_schema()))
+    def _delete(self, con: duckdb.DuckDBPyConnection, loaded: "Loaded", keys: list[Key]) -> None:
+        """Delete the rows of ``keys`` as loaded: by their rowids while the transaction that
+        read them is still the one running, so no checkpoint can have moved them (a rebuild
+        in parts, a replay, or anything else in autocommit deletes by key)."""
+        if not keys:
+            return
+        if loaded.transaction == con.execute("SELECT txid_current()").fetchall()[0][0]:
+            con.execute(
+                f"DELETE FROM {self.table.name} WHERE rowid IN (SELECT unnest(?::BIGINT[]))",
+                [[loaded.rowids[key] for key in keys]],
+            )
+            return
+        join = " AND ".join(f"{self.table.name}.{k} = r.{k}" for k in self.table.key)
+        with registered(con, "replaced_keys", self._keys_arrow(keys, self.table.key)):
+            con.execute(f"DELETE FROM {self.table.name} USING replaced_keys r WHERE {join}")
 
     def _keys_arrow(self, keys: Iterable[Key], columns: tuple[str, ...]) -> pa.Table:
         schema = pa.schema([(k, ARROW_TYPES[self.table.columns[k]]) for k in columns])
@@ -211,6 +226,15 @@ class RowProjection(Projection):
             [pa.array([key[i] for key in keys], type=f.type) for i, f in enumerate(schema)],
             schema=schema,
         )
+
+
+@dataclass
+class Loaded:
+    """Rows read for a batch, with their rowids and the transaction that read them."""
+
+    rows: Rows = field(default_factory=dict)
+    rowids: dict[Key, int] = field(default_factory=dict)
+    transaction: int | None = None
 
 
 def columns(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
