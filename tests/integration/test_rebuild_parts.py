@@ -13,6 +13,7 @@ import pytest
 from bench.events import EventFactory, publication, stream
 
 from careledger.contracts import InvalidPayload, decode_event
+from careledger.ledger.adapters.log_tables import SCHEMA
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.application import rebuild_parts
 from careledger.ledger.application.ingest import LogMessage, ingest
@@ -298,3 +299,29 @@ def test_the_work_is_done_beside_the_ledger_file_and_what_a_killed_rebuild_left_
     assert copies[0].parent.name.startswith("l.duckdb.rebuild-")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert FELL_BACK not in caplog.text
+
+
+def test_the_copy_of_the_log_fits_in_a_bounded_memory_whatever_its_row_groups(
+    tmp_path: Path,
+) -> None:
+    """A file written before the store chose 16k-row groups keeps DuckDB's 122,880: copied
+    in order, its payloads were buffered a row group per thread, and a 1M-event file ran
+    out of the store's 128MB (a rebuild after an upgrade could not open the ledger). Here
+    250k synthetic events of 640 bytes under 64MB show the same."""
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute(SCHEMA)
+    con.execute(
+        "INSERT INTO events SELECT i, uuid(), 'careledger.events.contact.c', 'ContactOpened', "
+        "'contact', uuid(), uuid(), now(), now(), repeat(md5(i::VARCHAR), 20)::BLOB, "
+        "''::BLOB, ''::BLOB FROM range(1, 250001) AS t(i)"
+    )
+    con.execute("CHECKPOINT")
+    con.execute("SET memory_limit = '64MB'")
+    rebuild_parts._copy_events(con, tmp_path / "events.parquet", 2)
+    copied = con.execute(
+        f"SELECT count(*), count(DISTINCT sequence), max(sequence) "
+        f"FROM read_parquet('{tmp_path / 'events.parquet'}')"
+    ).fetchall()
+    assert copied == [(250_000, 250_000, 250_000)]
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [(True,)]
+    con.close()
