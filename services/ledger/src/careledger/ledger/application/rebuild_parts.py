@@ -226,7 +226,11 @@ def work(events: str, part: int, parts: int, out: str, names: list[str]) -> None
         chunks(reader, relation, first, last, f"part = {int(part)}"), reader, part, parts
     )
     # A worker whose rebuild was killed stops at its next report: nobody reads the pipe.
+    # One transaction: a projection deletes the rows it replaces by rowid only inside the
+    # transaction that read them (``RowProjection``), where no checkpoint can move them.
+    target.execute("BEGIN TRANSACTION")
     done = fold(batches, target, projections, lambda n, _: _report("applied", n))
+    target.execute("COMMIT")
     target.execute("CHECKPOINT")
     target.close()
     reader.close()
