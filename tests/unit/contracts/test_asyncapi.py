@@ -179,7 +179,7 @@ def test_every_address_parameter_is_declared_and_every_declared_one_used(name: s
 
 async def test_the_dead_letters_are_described_as_the_ledger_publishes_them() -> None:
     dead_letters = pytest.importorskip("careledger.ledger.adapters.dead_letters")
-    ingest = pytest.importorskip("careledger.ledger.application.ingest")
+    ingest = pytest.importorskip("careledger.ledger.ingest.ingest")
     described = LEDGER["components"]["messages"]["DeadLetter"]["headers"]
     js = _RecordingJetStream()
 

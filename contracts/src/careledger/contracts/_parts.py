@@ -4,7 +4,7 @@ from typing import Annotated
 
 import msgspec
 
-from careledger.contracts._vocabulary import (
+from careledger.contracts.vocabulary import (
     ActorKind,
     Art17Exemption,
     Channel,

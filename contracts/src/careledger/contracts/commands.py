@@ -7,12 +7,13 @@ caller's idempotency key when absent.
 """
 
 import datetime as dt
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, get_args
 
 import msgspec
 
 from careledger.contracts._parts import Actor, Evidence, Notice, PersonalData, Redress, Retention
-from careledger.contracts._vocabulary import (
+from careledger.contracts.events import Purposes
+from careledger.contracts.vocabulary import (
     BodyDecision,
     CaseKind,
     Channel,
@@ -31,7 +32,6 @@ from careledger.contracts._vocabulary import (
     ResolutionOutcome,
     SocialNetwork,
 )
-from careledger.contracts.events import Purposes
 
 
 class Command(
@@ -171,17 +171,6 @@ AnyCommand = (
     | RecordEscalationDecision
     | EraseSubject
 )
-COMMAND_TYPES: tuple[type[Command], ...] = (
-    OpenContact,
-    CloseContact,
-    GiveConsent,
-    WithdrawConsent,
-    FileComplaint,
-    AcknowledgeComplaint,
-    EscalateComplaint,
-    ResolveComplaint,
-    ExtendComplaintDeadline,
-    RecordEscalationDecision,
-    EraseSubject,
-)
+# In AnyCommand's order, which the schema index, the AsyncAPI and OpenAPI documents keep.
+COMMAND_TYPES: tuple[type[Command], ...] = get_args(AnyCommand)
 COMMANDS_BY_NAME: dict[str, type[Command]] = {c.name: c for c in COMMAND_TYPES}

@@ -1,7 +1,7 @@
 """Stream, subject and bucket names: the addresses of CareLedger on NATS."""
 
 from careledger.contracts.commands import Command
-from careledger.contracts.events import Event
+from careledger.contracts.events import ComplaintEvent, ContactEvent, Event, SubjectEvent
 
 EVENT_STREAM = "CARELEDGER_EVENTS"
 EVENT_SUBJECTS = "careledger.events.>"
@@ -9,7 +9,7 @@ DLQ_STREAM = "CARELEDGER_DLQ"
 DLQ_SUBJECTS = "careledger.dlq.>"
 VAULT_BUCKET = "careledger_vault"
 COMMAND_PREFIX = "careledger.intake"
-AGGREGATES = ("contact", "complaint", "subject")
+AGGREGATES = tuple(family.aggregate for family in (ContactEvent, ComplaintEvent, SubjectEvent))
 
 # Headers
 MSG_ID = "Nats-Msg-Id"

@@ -1,9 +1,9 @@
 """Recording an external body's decision on an escalated complaint: once per level, only
 for a level the complaint was escalated to, resolved by the company or not."""
 
-from careledger.contracts._vocabulary import INTERNAL_LEVELS
 from careledger.contracts.commands import RecordEscalationDecision
 from careledger.contracts.events import ComplaintEscalationDecided, Event
+from careledger.contracts.vocabulary import INTERNAL_LEVELS
 from careledger.intake.domain.complaint import ComplaintState, require_complaint_of_subject
 from careledger.intake.domain.decision import Context, envelope, reject
 

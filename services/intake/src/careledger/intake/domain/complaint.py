@@ -7,7 +7,6 @@ module of its own.
 
 from dataclasses import dataclass, replace
 
-from careledger.contracts._vocabulary import INTERNAL_LEVELS, EscalationLevel, ResolutionOutcome
 from careledger.contracts.commands import (
     AcknowledgeComplaint,
     EscalateComplaint,
@@ -24,6 +23,7 @@ from careledger.contracts.events import (
     ComplaintResolved,
     Event,
 )
+from careledger.contracts.vocabulary import INTERNAL_LEVELS, EscalationLevel, ResolutionOutcome
 from careledger.intake.domain.contact import ContactState, require_contact_of_subject
 from careledger.intake.domain.decision import Context, envelope, reject
 from careledger.intake.domain.ids import tracking_code_for

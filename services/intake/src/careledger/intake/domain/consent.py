@@ -1,8 +1,8 @@
 """Consent: given by a clear affirmative act and documented, withdrawn purpose by purpose."""
 
-from careledger.contracts._vocabulary import AffirmativeMechanism, ConsentMechanism
 from careledger.contracts.commands import GiveConsent, WithdrawConsent
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn, Event
+from careledger.contracts.vocabulary import AffirmativeMechanism, ConsentMechanism
 from careledger.intake.domain.contact import ContactState, require_contact_of_subject
 from careledger.intake.domain.decision import Context, envelope, reject, require_filled
 from careledger.intake.domain.subject import SubjectState

@@ -4,9 +4,9 @@ A customer may take a complaint to an external body at any time, even after it w
 resolved (docs/decisions.md, Escalation).
 """
 
-from careledger.contracts._vocabulary import ESCALATION_ORDER, INTERNAL_LEVELS
 from careledger.contracts.commands import EscalateComplaint
 from careledger.contracts.events import ComplaintEscalated, Event
+from careledger.contracts.vocabulary import ESCALATION_ORDER, INTERNAL_LEVELS
 from careledger.intake.domain.complaint import (
     ComplaintState,
     require_complaint_of_subject,

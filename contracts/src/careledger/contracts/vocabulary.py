@@ -5,7 +5,7 @@ misspelt value a field-level error at the edge.
 """
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -70,17 +70,8 @@ LawfulBasis = Literal[
 AffirmativeMechanism = Literal[
     "unticked_opt_in_box", "keypress", "verbal", "signature", "double_opt_in_confirmed"
 ]
-NonAffirmativeMechanism = Literal["pre_ticked_box", "silence", "inactivity"]
-ConsentMechanism = Literal[
-    "unticked_opt_in_box",
-    "keypress",
-    "verbal",
-    "signature",
-    "double_opt_in_confirmed",
-    "pre_ticked_box",
-    "silence",
-    "inactivity",
-]
+# What a caller may claim; intake refuses the last three, which are not consent.
+ConsentMechanism = Literal[AffirmativeMechanism, "pre_ticked_box", "silence", "inactivity"]
 EvidenceKind = Literal[
     "form_submission", "call_recording", "signed_document", "email_confirmation", "chat_transcript"
 ]
@@ -93,6 +84,7 @@ CaseKind = Literal["complaint", "claim", "enquiry", "incident", "petition", "dat
 BodyDecision = Literal[
     "upheld", "partially_upheld", "rejected", "settled", "withdrawn", "not_admitted"
 ]
+# In the order a complaint climbs them, lowest first: ESCALATION_ORDER is read from here.
 EscalationLevel = Literal[
     "frontline",
     "supervisor",
@@ -103,16 +95,7 @@ EscalationLevel = Literal[
     "regulator",
     "court",
 ]
-ESCALATION_ORDER: tuple[EscalationLevel, ...] = (
-    "frontline",
-    "supervisor",
-    "complaints_department",
-    "consumer_office",
-    "ombudsman",
-    "arbitration",
-    "regulator",
-    "court",
-)
+ESCALATION_ORDER: tuple[EscalationLevel, ...] = get_args(EscalationLevel)
 INTERNAL_LEVELS: frozenset[EscalationLevel] = frozenset(
     {"frontline", "supervisor", "complaints_department"}
 )

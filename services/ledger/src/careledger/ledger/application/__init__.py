@@ -1,1 +1,0 @@
-"""Application: applying a batch of log messages to the store, exactly once."""
