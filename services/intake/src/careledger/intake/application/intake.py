@@ -69,7 +69,11 @@ class Intake:
             try:
                 appended = await self.log.append(event, histories[event.aggregate].last_sequence)
             except ConcurrentWrite:
-                continue  # someone else appended: reload and decide again
+                # Someone else appended: reload and decide again. If it was the subject's
+                # erasure, the data just stored must go too: the retry will be refused.
+                if event.personal is not None:
+                    await self._erase_again_if_erased_meanwhile(command.subject_id)
+                continue
             if event.personal is not None:
                 await self._erase_again_if_erased_meanwhile(command.subject_id)
             return accepted(event, appended.sequence, replayed=appended.duplicate)
