@@ -16,7 +16,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml vault/pyproject.toml services/intake/pyproject.toml services/ledger/pyproject.toml deploy/pyproject.toml
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml vault/pyproject.toml runtime/pyproject.toml services/intake/pyproject.toml services/ledger/pyproject.toml deploy/pyproject.toml
 	$(UV) sync --frozen --all-packages --python "$$(command -v $(PYTHON))"
 	@touch $@
 
@@ -33,7 +33,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy contracts/src vault/src services/intake/src services/ledger/src deploy/src
+	$(VENV)/bin/mypy contracts/src vault/src runtime/src services/intake/src services/ledger/src deploy/src
 
 schemas: install
 	$(VENV)/bin/python -m careledger.contracts.schema contracts/schemas

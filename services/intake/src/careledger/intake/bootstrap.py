@@ -3,11 +3,9 @@
 Nothing happens at import time; ``IntakeService.start()`` connects and provisions.
 """
 
-import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 
 from faststream.nats import NatsBroker
 from litestar import Litestar
@@ -20,6 +18,7 @@ from careledger.intake.application.intake import Clock, Intake, utc_now
 from careledger.intake.entrypoints.http import create_app
 from careledger.intake.entrypoints.nats import register_command_handlers
 from careledger.intake.settings import Settings
+from careledger.runtime import lifespan, until_connected
 from careledger.vault import JetStreamVault, ensure_vault_bucket, master_key_from_env
 
 log = logging.getLogger(__name__)
@@ -75,29 +74,14 @@ class IntakeService:
         await self.broker.start()
 
     async def _connect(self) -> Client:
-        delay = 0.5
-        while True:
-            try:
-                return await self.broker.connect()
-            except Exception as exc:
-                log.warning("waiting for NATS at %s: %s", ",".join(self.settings.nats_urls), exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        return await until_connected(self.broker.connect, ",".join(self.settings.nats_urls))
 
     async def stop(self) -> None:
         await self.broker.stop()
 
-    @asynccontextmanager
-    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
-        await self.start()
-        try:
-            yield
-        finally:
-            await self.stop()
-
     def http_app(self) -> Litestar:
         app = create_app(
-            lifespan=self.lifespan,
+            lifespan=lifespan(self),
             is_connected=self.is_connected,
             max_body_bytes=self.settings.max_body_bytes,
             retry_after=self.settings.retry_after_seconds,
