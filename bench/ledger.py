@@ -27,28 +27,28 @@ from bench.common import RssSampler, child_args, emit
 from careledger.ledger.adapters.consumer import LedgerConsumer
 from careledger.ledger.adapters.dead_letters import DeadLetters
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application import runner as runner_module
-from careledger.ledger.application.runner import LedgerRunner
-from careledger.ledger.projections import PROJECTIONS
+from careledger.ledger.deadlines import load_policy
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.ingest import runner as runner_module
+from careledger.ledger.ingest import tables
+from careledger.ledger.ingest.runner import LedgerRunner
 from careledger.ledger.settings import Settings
 
 Phases = defaultdict[str, float]
 
 
-class TimedProjection:
-    """Delegates to a projection, adding the time its ``apply`` takes to ``phases``."""
+def _time_projections(phases: Phases) -> None:
+    """Add the time each projection's part of a commit takes to ``phases``: the store
+    applies a batch to each projection with ``tables.apply``, looked up on the module at
+    every call, so the module's function is replaced (in this child process only)."""
+    apply = tables.apply
 
-    def __init__(self, inner: Any, phases: Phases) -> None:
-        self._inner = inner
-        self._phases = phases
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def apply(self, con: Any, batch: Any) -> None:
+    def timed_apply(con: Any, projection: Projection, batch: Any) -> None:
         started = time.perf_counter()
-        self._inner.apply(con, batch)
-        self._phases[f"commit: projection {self._inner.name}"] += time.perf_counter() - started
+        apply(con, projection, batch)
+        phases[f"commit: projection {projection.name}"] += time.perf_counter() - started
+
+    tables.apply = timed_apply
 
 
 def _timed(phases: Phases, label: str, func: Any) -> Any:
@@ -87,13 +87,13 @@ async def run(args: dict[str, Any]) -> dict[str, Any]:
     instrument = not args.get("profile")
     nc = await nats.connect(args["url"])
     js = nc.jetstream()
-    projections = [TimedProjection(p, phases) for p in PROJECTIONS] if instrument else PROJECTIONS
-    store = LedgerStore(Path(args["db"]), projections)  # type: ignore[arg-type]
+    store = LedgerStore(Path(args["db"]), load_policy())
     consumer = LedgerConsumer(
         js, durable=args["durable"], batch=batch, fetch_timeout=settings.fetch_timeout
     )
     runner = LedgerRunner(store, consumer, _dead_letters(js, nc))
     if instrument:
+        _time_projections(phases)
         consumer.fetch = _timed(phases, "fetch (wait for the prefetched batch)", consumer.fetch)
         dead = runner.dead_letters
         dead.publish = _timed(phases, "dead letters", dead.publish)
@@ -206,14 +206,16 @@ def top_entries(root: Any, duration: float, count: int = 20) -> dict[str, Any]:
 def rebuild(args: dict[str, Any]) -> dict[str, Any]:
     """Every projection rebuilt in place from the ``events`` table, in one transaction, as
     ``careledger ledger rebuild`` does it."""
-    from careledger.ledger.application.rebuild import rebuild_projections
-    from careledger.ledger.application.rebuild_parts import default_workers
+    from careledger.ledger.adapters.rebuild_parts import default_workers
+    from careledger.ledger.ingest.rebuild import rebuild_projections
 
     sampler = RssSampler().start()
-    store = LedgerStore(Path(args["db"]))
+    store = LedgerStore(Path(args["db"]), load_policy())
     started = time.perf_counter()
     with store.transaction():
-        done = rebuild_projections(store.con, store.con, workers=default_workers())
+        done = rebuild_projections(
+            store.con, store.con, store.projections, workers=default_workers(), policy=store.policy
+        )
     elapsed = time.perf_counter() - started
     store.close()
     return {"events": done, "seconds": elapsed, "per_s": done / elapsed, "rss": sampler.stop()}

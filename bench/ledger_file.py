@@ -22,7 +22,8 @@ from typing import Any
 from bench.common import child_args, emit
 from bench.events import EventFactory, publication, stream
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.ingest import LogMessage, ingest
+from careledger.ledger.deadlines import load_policy
+from careledger.ledger.ingest.ingest import LogMessage, ingest
 
 BATCH = 5000
 
@@ -30,7 +31,7 @@ BATCH = 5000
 def fill(db: Path, count: int, seed: int) -> dict[str, Any]:
     """Fill ``db`` with the first ``count`` events of the seed's stream; a file holding
     fewer (a fill that was stopped) is continued where its position is."""
-    store = LedgerStore(db)
+    store = LedgerStore(db, load_policy())
     held = store.position().sequence
     if held >= count:
         store.close()
@@ -80,7 +81,7 @@ def reuse(db: Path, count: int) -> dict[str, Any]:
     """A file filled before: opening it brings every register up to this version of the
     code (the store rebuilds outdated projections from the events); it must hold ``count``."""
     started = time.perf_counter()
-    store = LedgerStore(db)
+    store = LedgerStore(db, load_policy())
     held = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     store.close()
     if held != count:

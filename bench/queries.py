@@ -30,8 +30,9 @@ import duckdb
 
 from bench.common import child_args, emit, percentile
 from bench.events import CHANNELS
-from careledger.ledger.application.registers import query
-from careledger.ledger.application.returns import complaints_return
+from careledger.ledger.deadlines import load_policy
+from careledger.ledger.queries.registers import REGISTERS, query
+from careledger.ledger.queries.returns import complaints_return
 
 PAST_DEADLINE = """
 SELECT channel, count(*) AS complaints
@@ -54,16 +55,20 @@ def main() -> None:
     ]
     events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     months = [dt.date(2025, m, 1) for m in (1, 2, 3, 4)]
+    policy = load_policy()  # as the ledger loads it: the shipped files and the environment's
 
     questions: dict[str, Callable[[], Any]] = {
         "open complaints by channel": lambda: query(
-            con.cursor(), "complaints", {"status": "open", "channel": rng.choice(CHANNELS)}
+            con.cursor(),
+            REGISTERS["complaints"],
+            {"status": "open", "channel": rng.choice(CHANNELS)},
+            policy,
         ),
         "consent state of a subject": lambda: query(
-            con.cursor(), "consents", {"subject_id": rng.choice(subjects)}
+            con.cursor(), REGISTERS["consents"], {"subject_id": rng.choice(subjects)}, policy
         ),
         "a subject's timeline": lambda: query(
-            con.cursor(), "timeline", {"subject_id": rng.choice(subjects)}
+            con.cursor(), REGISTERS["timeline"], {"subject_id": rng.choice(subjects)}, policy
         ),
         "past deadline by channel (SQL)": lambda: (
             con.cursor().execute(PAST_DEADLINE, [f"2025-0{rng.randrange(2, 5)}-15"]).fetchall()

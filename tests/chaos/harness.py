@@ -45,7 +45,8 @@ from nats.aio.client import Client
 from careledger.contracts.subjects import EVENT_STREAM, IDEMPOTENCY_KEY, command_subject
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
-from careledger.ledger.application.verify import verify
+from careledger.ledger.deadlines import load_policy
+from careledger.ledger.queries.verify import verify
 from careledger.stack.nats_server import NatsServer, free_port
 from tests.support.ledger_process import LedgerProcess
 from tests.support.scenario import Story
@@ -775,12 +776,12 @@ async def check(
         by_story_event[story_event].append((event_id, message.sequence))
 
     # The ledger: its file, opened after it stopped.
-    store = LedgerStore(db_path)
+    store = LedgerStore(db_path, load_policy())  # as the ledger process: this environment's
     nc = await nats.connect(nats_url)
     try:
         rows = store.con.execute("SELECT event_id, sequence FROM events").fetchall()
         dead = store.con.execute("SELECT sequence, rule, reason FROM rejected").fetchall()
-        report = await verify(store.con, stream_messages(nc.jetstream()))
+        report = await verify(store.con, stream_messages(nc.jetstream()), store.projections)
         registers = {
             name: store.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
             for name in ("contacts", "complaints")

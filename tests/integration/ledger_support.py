@@ -15,9 +15,10 @@ from careledger.ledger.adapters.consumer import LedgerConsumer
 from careledger.ledger.adapters.dead_letters import DeadLetters
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
-from careledger.ledger.application.runner import LedgerRunner
-from careledger.ledger.application.verify import Report, verify
+from careledger.ledger.ingest.runner import LedgerRunner
+from careledger.ledger.queries.verify import Report, verify
 from tests.support.events import publication
+from tests.support.policy import shipped_policy
 
 
 @dataclass
@@ -49,7 +50,7 @@ async def ledger_bench(url: str, db: Path, batch: int = 1000) -> AsyncIterator[B
     nc = await nats.connect(url)
     js = nc.jetstream()
     await ensure_streams(js, StreamSettings())
-    store = LedgerStore(db)
+    store = LedgerStore(db, shipped_policy())
     consumer = LedgerConsumer(js, batch=batch, fetch_timeout=0.2)
     runner = LedgerRunner(store, consumer, DeadLetters(js, max_payload=nc.max_payload))
     await runner.start()
@@ -62,4 +63,4 @@ async def ledger_bench(url: str, db: Path, batch: int = 1000) -> AsyncIterator[B
 
 
 async def full_verify(store: LedgerStore, js: JetStreamContext) -> Report:
-    return await verify(store.con, stream_messages(js))
+    return await verify(store.con, stream_messages(js), store.projections)

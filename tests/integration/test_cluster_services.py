@@ -1,5 +1,6 @@
-"""Both services on the shipped 3-node JetStream cluster (deploy/nats/cluster/, DESIGN §8):
-the event stream's leader is SIGKILLed under load and no acknowledged event is lost.
+"""Both services on the shipped 3-node JetStream cluster (deploy/nats/cluster/; see
+docs/architecture.md): the event stream's leader is SIGKILLed under load and no acknowledged
+event is lost.
 
 Three real nats-server processes (``tests/support/nats_cluster.py``), intake and the ledger
 as real processes with ``NATS_URL`` listing all three and ``CARELEDGER_STREAM_REPLICAS=3``.

@@ -9,7 +9,8 @@ import nats
 from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
-from careledger.ledger.application.verify import verify
+from careledger.ledger.deadlines import load_policy
+from careledger.ledger.queries.verify import verify
 from careledger.stack.nats_server import NatsServer
 from tests.support.events import contact_pair, publication
 from tests.support.ledger_process import LedgerProcess
@@ -51,13 +52,14 @@ async def test_a_ledger_killed_mid_batch_recovers_to_exactly_the_stream(
     finally:
         ledger.stop()
 
-    store = LedgerStore(tmp_path / "ledger.duckdb")
+    # The policy as the ledger process loaded it: from this process's environment.
+    store = LedgerStore(tmp_path / "ledger.duckdb", load_policy())
     try:
         ids = [
             row[0]
             for row in store.con.execute("SELECT event_id FROM events ORDER BY sequence").fetchall()
         ]
-        report = await verify(store.con, stream_messages(js))
+        report = await verify(store.con, stream_messages(js), store.projections)
     finally:
         store.close()
         await nc.close()

@@ -44,7 +44,8 @@ from careledger.contracts.subjects import EVENT_STREAM
 from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
-from careledger.ledger.application.verify import verify
+from careledger.ledger.deadlines import load_policy
+from careledger.ledger.queries.verify import verify
 from careledger.stack.nats_server import NatsServer
 from tests.support.events import contact_pair, publication
 from tests.support.ledger_process import LedgerProcess
@@ -290,10 +291,10 @@ async def test_a_disk_that_refuses_writes_stops_the_ledger_acking_until_it_is_fi
     finally:
         ledger.stop()
 
-    store = LedgerStore(db)
+    store = LedgerStore(db, load_policy())  # as the ledger process: this environment's
     try:
         rows = store.con.execute("SELECT event_id FROM events ORDER BY sequence").fetchall()
-        offline = await verify(store.con, stream_messages(js))
+        offline = await verify(store.con, stream_messages(js), store.projections)
     finally:
         store.close()
     assert [row[0] for row in rows] == published  # each exactly once, in stream order

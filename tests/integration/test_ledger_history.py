@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from careledger.ledger.application.proof import check_bundle
 from careledger.ledger.bootstrap import LedgerService
 from careledger.ledger.entrypoints.cli import main
+from careledger.ledger.queries.proof import check_bundle
 from careledger.ledger.settings import Settings
 from tests.integration.conftest import RunningIntake
 from tests.support.scenario import PERSONAL_STRINGS, Story

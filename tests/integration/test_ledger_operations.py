@@ -1,8 +1,10 @@
 """Operating the ledger: consumer settings, transient failures, rebuild and export."""
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -12,18 +14,21 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from careledger.contracts.subjects import EVENT_STREAM
 from careledger.ledger import duck
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.export import export
-from careledger.ledger.projections import PROJECTIONS
-from careledger.ledger.projections._rows import Projection
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.projections import projections
+from careledger.ledger.domain.rows import Rows
+from careledger.ledger.queries.export import export
 from careledger.stack.nats_server import NatsServer
 from tests.integration.ledger_support import ledger_bench
 from tests.support.events import contact_pair
+from tests.support.policy import shipped_policy
 
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     return {
         t.name: con.execute(f"SELECT * FROM {t.name} ORDER BY {', '.join(t.key)}").fetchall()
-        for p in PROJECTIONS
+        for p in projections(shipped_policy())
         for t in p.tables
     }
 
@@ -45,28 +50,27 @@ async def test_an_existing_durable_with_other_settings_is_replaced_on_start(
 
 
 class FailsOnce:
-    """A projection whose first write fails, as a full disk or a busy file would."""
+    """A projection's ``evolve`` whose first call fails, as a full disk or a busy file
+    would fail its write: the batch's commit fails with it."""
 
-    def __init__(self, inner: Projection) -> None:
+    def __init__(self, inner: Callable[[Rows, Applied], None]) -> None:
         self.inner, self.failed = inner, False
-        self.name, self.table = inner.name, inner.table
 
-    def create(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.inner.create(con)
-
-    def apply(self, con: duckdb.DuckDBPyConnection, batch: list[object]) -> None:
-        if not self.failed and batch:
+    def __call__(self, rows: Rows, applied: Applied) -> None:
+        if not self.failed:
             self.failed = True
             raise OSError("No space left on device")
-        self.inner.apply(con, batch)  # type: ignore[arg-type]
+        self.inner(rows, applied)
 
 
 async def test_a_failed_commit_acks_nothing_and_the_batch_applies_once_afterwards(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
     async with ledger_bench(nats_server.url, tmp_path / "b.duckdb", batch=10) as bench:
-        flaky = FailsOnce(bench.store.projections[0])
-        bench.store.projections = (flaky, *bench.store.projections[1:])  # type: ignore[assignment]
+        first, *rest = bench.store.projections
+        assert isinstance(first, RowProjection)
+        flaky = FailsOnce(first.evolve)
+        bench.store.projections = (dataclasses.replace(first, evolve=flaky), *rest)
         last = await bench.publish([e for _ in range(10) for e in contact_pair()])
         stop = asyncio.Event()
         task = asyncio.create_task(bench.runner.run(stop))
@@ -100,7 +104,7 @@ async def test_rebuild_from_the_command_line_gives_the_same_registers(
     done = await rebuild(db)
     assert done.returncode == 0, done.stderr
     assert "50/50" in done.stderr
-    store = LedgerStore(db)
+    store = LedgerStore(db, shipped_policy())
     try:
         assert snapshot(store.con) == before
     finally:
@@ -122,8 +126,9 @@ async def test_exporting_the_same_log_twice_gives_identical_bytes_and_manifest(
 ) -> None:
     async with ledger_bench(nats_server.url, tmp_path / "e.duckdb") as bench:
         await bench.apply_until(await bench.publish([e for _ in range(5) for e in contact_pair()]))
-        first = export(bench.store.con, tmp_path / "x1", "parquet")
-        second = export(bench.store.con, tmp_path / "x2", "parquet")
+        kept = bench.store.projections
+        first = export(bench.store.con, tmp_path / "x1", "parquet", kept)
+        second = export(bench.store.con, tmp_path / "x2", "parquet", kept)
     assert first == second
     assert first["log_position"]["sequence"] == 10
     for entry in first["files"]:
@@ -152,7 +157,8 @@ CRASH_AFTER_WRITING = """
 import os, sys
 from careledger.ledger import duck
 from careledger.ledger.adapters.store import LedgerStore
-store = LedgerStore(sys.argv[1])
+from careledger.ledger.deadlines import load_policy
+store = LedgerStore(sys.argv[1], load_policy({}))
 store.con.execute("CREATE TABLE filler AS SELECT range AS n FROM range(200000)")
 os._exit(0)  # no close, no checkpoint: what SIGKILL leaves behind
 """
@@ -163,7 +169,7 @@ def test_opening_the_store_folds_a_crash_wal_into_the_file(tmp_path: Path) -> No
     wal = db.with_name(db.name + ".wal")
     subprocess.run([sys.executable, "-c", CRASH_AFTER_WRITING, str(db)], check=True, timeout=60)
     left = wal.stat().st_size
-    store = LedgerStore(db)
+    store = LedgerStore(db, shipped_policy())
     try:
         folded = wal.stat().st_size if wal.exists() else 0
         assert store.con.execute("SELECT count(*) FROM filler").fetchall() == [(200000,)]
@@ -180,7 +186,7 @@ def test_what_the_store_spills_goes_beside_its_file_not_in_the_working_directory
     monkeypatch.chdir(work)
     db = tmp_path / "data" / "s.duckdb"
     db.parent.mkdir()
-    store = LedgerStore(db)
+    store = LedgerStore(db, shipped_policy())
     try:
         store.con.execute("SET memory_limit = '32MB'")
         spilled = store.con.execute(

@@ -60,7 +60,9 @@ async def test_an_idle_fetch_returns_nothing_after_its_long_poll_and_then_what_a
 ) -> None:
     async with ledger_bench(nats_server.url, tmp_path / "l.duckdb", batch=100) as bench:
         started = time.monotonic()
-        assert await bench.consumer.fetch() == []  # no_wait: 404, then the long poll: 408
+        assert (
+            await bench.consumer.fetch()
+        ).messages == []  # no_wait: 404, then the long poll: 408
         assert time.monotonic() - started < bench.consumer.fetch_timeout + 1.5
         last = await bench.publish(contact_pair())
         await bench.apply_until(last)

@@ -1,5 +1,5 @@
 """deploy/nats/cluster/n{1,2,3}.conf as shipped form a JetStream cluster that keeps every
-acknowledged message when the stream leader is killed (DESIGN §8).
+acknowledged message when the stream leader is killed (docs/architecture.md).
 
 The three configs are rendered into tmp_path with free loopback ports and private store dirs
 (nothing else changes; ``tests/support/nats_cluster.py``), started as real nats-server

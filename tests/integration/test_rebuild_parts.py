@@ -13,14 +13,16 @@ import pytest
 from bench.events import EventFactory, publication, stream
 
 from careledger.contracts import InvalidPayload, decode_event
+from careledger.ledger.adapters import rebuild_parts
 from careledger.ledger.adapters.log_tables import SCHEMA
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application import rebuild_parts
-from careledger.ledger.application.ingest import LogMessage, ingest
-from careledger.ledger.application.rebuild import rebuild_projections
-from careledger.ledger.application.references import Ref
-from careledger.ledger.projections import PROJECTIONS
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.projections import projections
+from careledger.ledger.domain.references import Ref
+from careledger.ledger.ingest.ingest import LogMessage, ingest
+from careledger.ledger.ingest.rebuild import rebuild_projections
 from careledger.ledger.settings import Settings
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
     Ledger,
@@ -77,7 +79,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
         t.name: con.execute(
             f"SELECT {', '.join(t.columns)} FROM {t.name} ORDER BY {', '.join(t.columns)}"
         ).fetchall()
-        for p in PROJECTIONS
+        for p in projections(shipped_policy())
         for t in p.tables
     }
 
@@ -93,10 +95,10 @@ FELL_BACK = "rebuilding in one process"  # what rebuild_projections logs when wo
 def rebuilt_in_two_gives_the_live_rows(tmp_path: Path) -> None:
     """A ledger of 500 bench events rebuilt with two workers holds the rows it held."""
     ledger = ledger_of(tmp_path / "l.duckdb", count=500)
-    con = ledger.store.con
+    con, kept, policy = ledger.store.con, ledger.store.projections, ledger.store.policy
     live = tables(con)
     with ledger.store.transaction():
-        assert rebuild_projections(con, con, workers=2) == len(CROSSING) + 500
+        assert rebuild_projections(con, con, kept, workers=2, policy=policy) == len(CROSSING) + 500
         assert tables(con) == live
 
 
@@ -113,17 +115,19 @@ def test_three_workers_give_the_rows_of_the_live_ledger_and_of_one_process(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     ledger = ledger_of(tmp_path / "l.duckdb")
-    con = ledger.store.con
+    con, kept, policy = ledger.store.con, ledger.store.projections, ledger.store.policy
     live = tables(con)
     assert all(live.values()), [name for name, rows in live.items() if not rows]
     seen: list[tuple[int, int]] = []
     with ledger.store.transaction():
-        done = rebuild_projections(con, con, workers=3, progress=lambda d, t: seen.append((d, t)))
+        done = rebuild_projections(
+            con, con, kept, progress=lambda d, t: seen.append((d, t)), workers=3, policy=policy
+        )
         in_parts = tables(con)
         con.execute("ROLLBACK")
         con.execute("BEGIN TRANSACTION")
     one = duckdb.connect()
-    assert rebuild_projections(con, one) == done == len(CROSSING) + 3000
+    assert rebuild_projections(con, one, kept) == done == len(CROSSING) + 3000
     assert in_parts == live == tables(one)
     assert seen[-1] == (done, done)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -135,16 +139,17 @@ def test_a_payload_no_process_can_fold_fails_the_rebuild_and_changes_nothing(
     tmp_path: Path,
 ) -> None:
     ledger = ledger_of(tmp_path / "l.duckdb", count=1000)
-    con = ledger.store.con
+    con, kept, policy = ledger.store.con, ledger.store.projections, ledger.store.policy
     before = tables(con)
     con.execute("UPDATE events SET payload = ? WHERE sequence = 500", [b'{"not": "an event"}'])
     worker_says = pytest.raises(
         rebuild_parts.RebuildFailed, match=r"(?s)rebuild worker \d exited with 1: .*InvalidPayload"
     )
     with worker_says, ledger.store.transaction():
-        rebuild_parts.rebuild(con, con, PROJECTIONS, None, workers=2, total=1000)
+        rebuild_parts.rebuild(con, con, kept, policy, None, workers=2, total=1000)
     with pytest.raises(InvalidPayload), ledger.store.transaction():
-        rebuild_projections(con, con, workers=2)  # the workers fail, then one process does
+        # the workers fail, then one process does
+        rebuild_projections(con, con, kept, workers=2, policy=policy)
     assert tables(con) == before
 
 
@@ -211,22 +216,26 @@ def test_the_split_follows_the_decoded_event_not_the_payloads_json(
     assert states == {("call_recording", "withdrawn"), ("quality_assurance", "given")}
     assert len(live["erasures"]) == 1
     with ledger.store.transaction():
-        rebuild_projections(con, con, workers=2)
+        rebuild_projections(
+            con, con, ledger.store.projections, workers=2, policy=ledger.store.policy
+        )
         assert tables(con) == live
     assert "names another consent id in its JSON than it decodes to" in caplog.text
 
 
 def test_one_process_rebuilds_a_small_log_or_a_projection_a_worker_cannot_name() -> None:
-    big = rebuild_parts.MIN_EVENTS
-    assert not rebuild_parts.worth_it(PROJECTIONS, big - 1, workers=2)
-    assert not rebuild_parts.worth_it(PROJECTIONS, big, workers=1)
-    assert rebuild_parts.worth_it(PROJECTIONS, big, workers=2)
-    assert not rebuild_parts.worth_it([], big, workers=2)  # nothing to fold, nothing to copy
+    big, policy = rebuild_parts.MIN_EVENTS, shipped_policy()
+    shipped = projections(policy)
+    assert not rebuild_parts.worth_it(shipped, policy, big - 1, workers=2)
+    assert not rebuild_parts.worth_it(shipped, policy, big, workers=1)
+    assert rebuild_parts.worth_it(shipped, policy, big, workers=2)
+    assert not rebuild_parts.worth_it([], policy, big, workers=2)  # nothing to fold, to copy
 
-    class Renamed:  # same name, other code: a worker would fold the registry's one
-        name, table = PROJECTIONS[0].name, PROJECTIONS[0].table
-
-    assert not rebuild_parts.worth_it([Renamed()], big, workers=2)  # type: ignore[list-item]
+    first = shipped[0]
+    assert isinstance(first, RowProjection)
+    # same name and table, other code: a worker would fold the policy's one
+    renamed = replace(first, evolve=lambda rows, applied: None)
+    assert not rebuild_parts.worth_it([renamed], policy, big, workers=2)
 
 
 def test_every_event_falls_in_exactly_one_part(tmp_path: Path) -> None:
@@ -269,7 +278,7 @@ def test_other_output_on_a_workers_stdout_is_not_taken_for_its_reports(
 def test_the_ledger_is_told_how_many_processes_rebuild_on_open(tmp_path: Path) -> None:
     assert Settings.from_env({}).rebuild_workers == 0  # one per available core
     assert Settings.from_env({"CARELEDGER_REBUILD_WORKERS": "3"}).rebuild_workers == 3
-    store = LedgerStore(tmp_path / "s.duckdb", rebuild_workers=3)
+    store = LedgerStore(tmp_path / "s.duckdb", shipped_policy(), rebuild_workers=3)
     try:
         store.reopen()
         assert store.rebuild_workers == 3
@@ -294,7 +303,9 @@ def test_the_work_is_done_beside_the_ledger_file_and_what_a_killed_rebuild_left_
     before = sorted(p.name for p in tmp_path.iterdir() if p != left)
     con = ledger.store.con
     with ledger.store.transaction():
-        rebuild_projections(con, con, workers=2)
+        rebuild_projections(
+            con, con, ledger.store.projections, workers=2, policy=ledger.store.policy
+        )
     assert [c.parent.parent for c in copies] == [tmp_path]
     assert copies[0].parent.name.startswith("l.duckdb.rebuild-")
     assert sorted(p.name for p in tmp_path.iterdir()) == before

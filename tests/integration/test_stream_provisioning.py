@@ -1,4 +1,4 @@
-"""Stream provisioning: created as DESIGN §3 says, idempotent, never rewritten silently."""
+"""Stream provisioning: created as docs/architecture.md says, idempotent, never rewritten."""
 
 import logging
 

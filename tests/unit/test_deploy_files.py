@@ -1,5 +1,6 @@
 """The deploy files hold together: what compose and the images refer to exists and fits the
-workspace, and every shipped NATS config is valid and fsyncs every write (DESIGN §3)."""
+workspace, and every shipped NATS config is valid and fsyncs every write (docs/decisions.md,
+Streams)."""
 
 import base64
 import fnmatch
@@ -356,7 +357,7 @@ def test_all_four_nats_configs_are_shipped() -> None:
 def test_every_nats_config_fsyncs_every_write(config: Path) -> None:
     jetstream = _block(_uncommented(config.read_text()), "jetstream")
     assert _setting(jetstream, "sync_interval") == "always", (
-        f"{config.name}: JetStream must fsync before acknowledging (DESIGN §3)"
+        f"{config.name}: JetStream must fsync before acknowledging (docs/decisions.md, Streams)"
     )
 
 

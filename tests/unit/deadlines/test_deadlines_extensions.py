@@ -51,7 +51,7 @@ def test_a_colombian_petition_may_be_extended_to_at_most_double_the_term() -> No
         "co.ley_1755_2015.art14", "final_response_extended", received=received, jurisdiction="CO"
     )
     assert extended.due == D(2026, 5, 7)
-    assert extended.check, "REGULATORY.md marks the 'max double' rule (check)"
+    assert extended.check, "the 'max double' rule is not yet confirmed in the primary text"
 
 
 def test_only_the_extension_notice_and_the_extended_deadline_are_conditional() -> None:

@@ -43,7 +43,7 @@ def test_every_shipped_regime_cites_its_source() -> None:
         assert len(regime.source) > 60, regime.regime_id
 
 
-def test_values_regulatory_md_marks_for_checking_are_flagged_in_the_data() -> None:
+def test_values_not_confirmed_in_the_primary_text_are_flagged_in_the_data() -> None:
     regimes = {r.regime_id: r for r in shipped_regimes()}
     assert regimes["es.ley_10_2025.basic_service_continuity"].check
     for regime_id in ("co.ley_1755_2015.art14", "co.ley_1755_2015.art14.consulta"):

@@ -32,8 +32,10 @@ from careledger.contracts.events import (
 )
 from careledger.contracts.subjects import event_subject
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.ingest import LogMessage, Position, ingest
-from careledger.ledger.projections import PROJECTIONS, Projection
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.ingest import tables
+from careledger.ledger.ingest.ingest import LogMessage, Position, ingest
+from tests.support.policy import shipped_policy
 
 E = TypeVar("E", bound=Event)
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "examples" / "events"
@@ -124,8 +126,14 @@ class Ledger:
     method's ``fetchone()`` leaves a result open and the next ``register`` fails.
     """
 
-    def __init__(self, path: Path, projections: Sequence[Projection] = PROJECTIONS) -> None:
-        self.store = LedgerStore(path, projections)
+    def __init__(self, path: Path, projections: Sequence[Projection] | None = None) -> None:
+        """``projections``: the registers to keep in place of the shipped ones (their
+        tables are created; the shipped ones' exist too, as the store opens with them)."""
+        self.store = LedgerStore(path, shipped_policy())
+        if projections is not None:
+            self.store.projections = tuple(projections)
+            for projection in projections:
+                tables.create(self.store.con, projection)
         self.position = Position()
 
     def feed(self, *events: Event) -> list[LogMessage]:

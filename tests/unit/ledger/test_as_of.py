@@ -10,7 +10,9 @@ import pytest
 
 from careledger.contracts import decode_event
 from careledger.contracts.events import Event
-from careledger.ledger.application.as_of import (
+from careledger.ledger.domain.projections import projections
+from careledger.ledger.ingest.ingest import LogMessage
+from careledger.ledger.queries.as_of import (
     AXES,
     Axis,
     BadInstant,
@@ -19,8 +21,8 @@ from careledger.ledger.application.as_of import (
     register_as_of,
     replay,
 )
-from careledger.ledger.application.ingest import LogMessage
-from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
+from careledger.ledger.queries.registers import REGISTERS, UnknownFilter, query
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
     SUBJECT,
@@ -83,7 +85,7 @@ def registers_of(con: Any, at_: dt.datetime, subject: str | None = None) -> dict
     answers = {}
     for name, register in REGISTERS.items():
         filters = {"subject_id": subject} if subject and "subject_id" in register.filters else {}
-        answers[name] = query(con, name, filters, limit=1000, now=at_)
+        answers[name] = query(con, register, filters, shipped_policy(), limit=1000, now=at_)
     return answers
 
 
@@ -94,7 +96,7 @@ def fed_only(path: Path, messages: list[LogMessage], axis: Axis, t: dt.datetime)
     column = AXES[axis]
     kept = {m.sequence for m in messages if getattr(decode_event(m.data), column) <= t}
     log = [
-        m if m.sequence in kept else LogMessage(m.sequence, m.subject, PLACEHOLDER)
+        m if m.sequence in kept else LogMessage(m.sequence, m.nats_subject, PLACEHOLDER)
         for m in messages
         if m.sequence <= max(kept, default=0)
     ]
@@ -105,6 +107,21 @@ def fed_only(path: Path, messages: list[LogMessage], axis: Axis, t: dt.datetime)
 
 
 PLACEHOLDER = b"not an event: stands for one after T"
+
+
+def as_of(
+    con: Any,
+    name: str,
+    filters: dict[str, str],
+    t: dt.datetime,
+    axis: Axis = "occurred",
+    limit: int = 100,
+) -> dict[str, Any]:
+    """``register_as_of`` over the registers the shipped policy gives."""
+    policy = shipped_policy()
+    return register_as_of(
+        con, name, filters, t, axis, projections=projections(policy), policy=policy, limit=limit
+    )
 
 
 @pytest.mark.parametrize("axis", ["occurred", "recorded"])
@@ -125,7 +142,7 @@ def test_an_as_of_register_equals_the_register_of_a_ledger_fed_only_the_events_u
                         if "subject_id" in REGISTERS[name].filters and subject
                         else {}
                     )
-                    answer = register_as_of(ledger.store.con, name, filters, t, axis, limit=1000)
+                    answer = as_of(ledger.store.con, name, filters, t, axis, limit=1000)
                     assert answer["items"] == page["items"], (axis, t, subject, name)
                     assert answer["total"] == page["total"]
         finally:
@@ -136,12 +153,12 @@ def test_the_registers_change_over_time_and_the_two_axes_differ_on_backdated_eve
     full: tuple[Ledger, list[LogMessage]],
 ) -> None:
     con = full[0].store.con
-    before = register_as_of(con, "contacts", {}, at(-1))
-    early = register_as_of(con, "contacts", {"subject_id": SUBJECT}, at(3.75), "occurred")
-    known = register_as_of(con, "contacts", {"subject_id": SUBJECT}, at(3.75), "recorded")
-    occurred = register_as_of(con, "consents", {"subject_id": OTHER_SUBJECT}, at(6.5), "occurred")
-    recorded = register_as_of(con, "consents", {"subject_id": OTHER_SUBJECT}, at(6.5), "recorded")
-    now = query(con, "consents", {"subject_id": OTHER_SUBJECT})
+    before = as_of(con, "contacts", {}, at(-1))
+    early = as_of(con, "contacts", {"subject_id": SUBJECT}, at(3.75), "occurred")
+    known = as_of(con, "contacts", {"subject_id": SUBJECT}, at(3.75), "recorded")
+    occurred = as_of(con, "consents", {"subject_id": OTHER_SUBJECT}, at(6.5), "occurred")
+    recorded = as_of(con, "consents", {"subject_id": OTHER_SUBJECT}, at(6.5), "recorded")
+    now = query(con, REGISTERS["consents"], {"subject_id": OTHER_SUBJECT}, shipped_policy())
 
     assert before["items"] == [] and before["replayed_events"] == 0
     assert early["items"][0]["status"] == "closed"  # it had closed, as we learnt later
@@ -156,8 +173,8 @@ def test_deadline_status_is_read_with_now_equal_to_t(
     full: tuple[Ledger, list[LogMessage]],
 ) -> None:
     con = full[0].store.con
-    soon = register_as_of(con, "complaint_deadlines", {}, at(5), limit=1000)
-    later = register_as_of(con, "complaint_deadlines", {}, at(60 * 24 * 400), limit=1000)
+    soon = as_of(con, "complaint_deadlines", {}, at(5), limit=1000)
+    later = as_of(con, "complaint_deadlines", {}, at(60 * 24 * 400), limit=1000)
     assert soon["items"] and {r["status"] for r in soon["items"]} <= {
         "open",
         "at_risk",
@@ -174,7 +191,7 @@ def test_a_bad_filter_an_instant_without_a_zone_and_a_too_large_replay_are_refus
 ) -> None:
     con = full[0].store.con
     with pytest.raises(UnknownFilter):
-        register_as_of(con, "contacts", {"colour": "red"}, at(1))
+        as_of(con, "contacts", {"colour": "red"}, at(1))
     with pytest.raises(BadInstant, match="no zone"):
         parse_instant("2026-03-02T09:00:00")
     with pytest.raises(BadInstant, match="ISO 8601"):
@@ -183,5 +200,8 @@ def test_a_bad_filter_an_instant_without_a_zone_and_a_too_large_replay_are_refus
         with pytest.raises(BadInstant, match="ISO 8601"):  # beyond year 1 or 9999 in UTC
             parse_instant(edge)
     assert parse_instant("2026-03-02T10:00:00+01:00") == at(0)
-    with pytest.raises(TooLarge, match="at most 3"), replay(con, at(100), "occurred", limit=3):
+    with (
+        pytest.raises(TooLarge, match="at most 3"),
+        replay(con, at(100), "occurred", projections=projections(shipped_policy()), limit=3),
+    ):
         pass

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from careledger.contracts import Evidence, Notice
-from careledger.ledger.application.as_of import Axis
-from careledger.ledger.application.consent_at import consent_at
+from careledger.ledger.queries.as_of import Axis
+from careledger.ledger.queries.consent_at import consent_at
 from tests.unit.ledger.events import (
     SUBJECT,
     Ledger,

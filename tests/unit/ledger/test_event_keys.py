@@ -6,8 +6,9 @@ import duckdb
 import pytest
 
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.verify import Report, verify_event_keys
-from careledger.ledger.event_key import key_of
+from careledger.ledger.domain.event_key import key_of
+from careledger.ledger.queries.verify import Report, verify_event_keys
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import Ledger, an_id, at, contact_closed, contact_opened
 
 OPENED = contact_opened(at(0), contact_id=an_id("c1"))
@@ -50,7 +51,7 @@ def test_a_file_written_before_the_keys_gets_them_on_open(tmp_path: Path) -> Non
     con.execute("DROP TABLE event_keys")
     con.close()
 
-    store = LedgerStore(path)
+    store = LedgerStore(path, shipped_policy())
     try:
         assert store.known([OPENED.event_id, CLOSED.event_id, an_id("new")]) == {
             OPENED.event_id,

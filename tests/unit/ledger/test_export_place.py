@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from careledger.ledger.application.export import put_in_place, staging_dir
+from careledger.ledger.queries.export import put_in_place, staging_dir
 
 
 def written(directory: Path, text: str) -> Path:

@@ -11,13 +11,14 @@ from careledger.contracts import encode
 from careledger.contracts.events import Event
 from careledger.contracts.subjects import event_subject
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.ingest import (
+from careledger.ledger.ingest.ingest import (
     Committing,
     LogMessage,
     Outcome,
     Position,
     ingest,
 )
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     an_id,
     complaint_acknowledged,
@@ -62,7 +63,7 @@ def second_outcome(
     tmp_path: Path, when: str, first: list[Event], second: list[Event]
 ) -> tuple[Outcome, LedgerStore]:
     """The second batch's outcome, ingested during, or after, the first one's commit."""
-    store = LedgerStore(tmp_path / f"{when}.duckdb")
+    store = LedgerStore(tmp_path / f"{when}.duckdb", shipped_policy())
     outcome = ingest(messages(first, 1), Position(), store)
     later = messages(second, len(first) + 1)
     if when == "after":
@@ -98,7 +99,7 @@ def test_a_batch_ingested_while_the_one_before_commits_decides_as_if_after(
 @pytest.mark.parametrize("answer", ["before the commit", "after the commit"])
 def test_the_store_may_answer_from_either_side_of_the_commit(tmp_path: Path, answer: str) -> None:
     """Whichever snapshot the store's connection sees, ``Committing`` gives one answer."""
-    store = LedgerStore(tmp_path / "l.duckdb")
+    store = LedgerStore(tmp_path / "l.duckdb", shipped_policy())
     first, _ = first_and_second()
     outcome = ingest(messages(first, 1), Position(), store)
     if answer == "after the commit":
@@ -117,7 +118,7 @@ def test_the_store_asks_on_a_connection_of_its_own(tmp_path: Path) -> None:
     """``known`` and ``existing`` are asked on another connection than the one a commit
     writes on (DuckDB refuses a second call on a connection busy in another thread): they
     do not see the commit's rows until it ends."""
-    store = LedgerStore(tmp_path / "l.duckdb")
+    store = LedgerStore(tmp_path / "l.duckdb", shipped_policy())
     first, _ = first_and_second()
     outcome = ingest(messages(first, 1), Position(), store)
     ids, contact = [e.event_id for e in first], ("contact", first[0].contact_id)  # type: ignore[attr-defined]

@@ -9,8 +9,8 @@ import pytest
 
 from careledger.contracts import encode
 from careledger.contracts.subjects import event_subject
-from careledger.ledger.application.as_of import register_as_of
-from careledger.ledger.application.ingest import LogMessage
+from careledger.ledger.ingest.ingest import LogMessage
+from careledger.ledger.queries.as_of import register_as_of
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
     SUBJECT,
@@ -69,7 +69,14 @@ def test_an_as_of_answer_for_a_subject_equals_the_register_after_such_a_payload(
         f"SELECT consent_id, purpose, state FROM consents WHERE subject_id = '{SUBJECT}' "
         "ORDER BY ALL"
     )
-    page = register_as_of(ledger.store.con, "consents", {"subject_id": SUBJECT}, at(10))
+    page = register_as_of(
+        ledger.store.con,
+        "consents",
+        {"subject_id": SUBJECT},
+        at(10),
+        projections=ledger.store.projections,
+        policy=ledger.store.policy,
+    )
     answer = sorted((r["consent_id"], r["purpose"], r["state"]) for r in page["items"])
     assert answer == [tuple(r.values()) for r in register]
     assert any(r["consent_id"] == taken for r in register)

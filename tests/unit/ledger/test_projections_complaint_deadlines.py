@@ -9,15 +9,13 @@ import duckdb
 import pytest
 
 from careledger.contracts.events import Event
-from careledger.ledger.application.rebuild import rebuild_projections
-from careledger.ledger.application.registers import (
-    REGISTERS,
-    escalations_with_body_deadlines,
-    query,
-)
 from careledger.ledger.deadlines import BodyRule, PolicyFileError, load_body_rules
 from careledger.ledger.deadlines._calendars import HOLIDAYS_VERSION
-from careledger.ledger.projections.complaint_deadlines import with_status
+from careledger.ledger.ingest.rebuild import rebuild_projections
+from careledger.ledger.queries.registers import REGISTERS, query
+from careledger.ledger.queries.registers.complaint_deadlines import with_status
+from careledger.ledger.queries.registers.escalations import escalations_with_body_deadlines
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     COMPLAINT,
     OTHER_SUBJECT,
@@ -337,7 +335,7 @@ def test_a_rebuild_from_the_events_equals_the_incremental_rows(tmp_path: Path) -
         ledger.feed(event)
     live = ledger.rows(SQL)
     fresh = duckdb.connect(":memory:")
-    rebuild_projections(ledger.store.con, fresh)
+    rebuild_projections(ledger.store.con, fresh, ledger.store.projections)
     rebuilt: list[dict[str, Any]] = fresh.sql(SQL).to_arrow_table().to_pylist()
     assert rebuilt == live
 
@@ -355,11 +353,18 @@ def test_the_register_filters_by_status_at_query_time(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.duckdb")
     ledger.feed(*STORY)
     assert "complaint_deadlines" in REGISTERS
-    page = query(ledger.store.con, "complaint_deadlines", {"status": "breached"})
+    page = query(
+        ledger.store.con, REGISTERS["complaint_deadlines"], {"status": "breached"}, shipped_policy()
+    )
     assert [(r["regime_id"], r["milestone"]) for r in page["items"]] == [
         ("es.ley_10_2025", "final_response")
     ]
-    page = query(ledger.store.con, "complaint_deadlines", {"complaint_id": COMPLAINT})
+    page = query(
+        ledger.store.con,
+        REGISTERS["complaint_deadlines"],
+        {"complaint_id": COMPLAINT},
+        shipped_policy(),
+    )
     assert page["total"] == 4
 
 
@@ -367,7 +372,9 @@ def test_the_register_filters_by_status_at_query_time(tmp_path: Path) -> None:
 
 
 def escalation_register(ledger: Ledger) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = query(ledger.store.con, "escalations", {})["items"]
+    items: list[dict[str, Any]] = query(
+        ledger.store.con, REGISTERS["escalations"], {}, shipped_policy()
+    )["items"]
     return items
 
 
@@ -594,7 +601,9 @@ def test_the_escalation_register_shows_the_decision_of_the_body(tmp_path: Path) 
         decided_at,
         "OMIC-1",
     )
-    filtered = query(ledger.store.con, "escalations", {"decision": "rejected"})
+    filtered = query(
+        ledger.store.con, REGISTERS["escalations"], {"decision": "rejected"}, shipped_policy()
+    )
     assert filtered["total"] == 1
 
 
@@ -604,13 +613,23 @@ def test_the_register_reports_business_and_calendar_days_open(tmp_path: Path) ->
     # Open on Wed 15 Apr 2026: 23 days since Mon 23 Mar, 15 of them Madrid working days
     # (the Ley 10/2025 count above).
     now = dt.datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
-    page = query(ledger.store.con, "complaint_deadlines", {"regime_id": "es.ley_10_2025"}, now=now)
+    page = query(
+        ledger.store.con,
+        REGISTERS["complaint_deadlines"],
+        {"regime_id": "es.ley_10_2025"},
+        shipped_policy(),
+        now=now,
+    )
     (row,) = page["items"]
     assert (row["days_open"], row["business_days_open"]) == (23, 15)
     ledger.feed(RESOLVED_LATE)  # Thu 16 Apr: both stop at the resolution
     later = dt.datetime(2026, 6, 1, tzinfo=UTC)
     page = query(
-        ledger.store.con, "complaint_deadlines", {"regime_id": "es.ley_10_2025"}, now=later
+        ledger.store.con,
+        REGISTERS["complaint_deadlines"],
+        {"regime_id": "es.ley_10_2025"},
+        shipped_policy(),
+        now=later,
     )
     (row,) = page["items"]
     assert (row["days_open"], row["business_days_open"]) == (24, 16)

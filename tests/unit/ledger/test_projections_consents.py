@@ -9,8 +9,8 @@ from typing import Any
 
 from careledger.contracts import Actor, Evidence, Notice, Retention, encode
 from careledger.contracts.subjects import event_subject
-from careledger.ledger.application.ingest import LogMessage
-from careledger.ledger.projections.consents import WITH_ERASURE
+from careledger.ledger.ingest.ingest import LogMessage
+from careledger.ledger.queries.registers.consents import WITH_ERASURE
 from tests.unit.ledger.events import (
     CONSENT,
     CONTACT,

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from careledger.contracts import Actor
-from careledger.ledger.projections.escalations import WITH_COMPLAINT
+from careledger.ledger.queries.registers.escalations import WITH_COMPLAINT
 from tests.unit.ledger.events import (
     COMPLAINT,
     OTHER_SUBJECT,

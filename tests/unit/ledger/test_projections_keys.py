@@ -7,8 +7,7 @@ import pytest
 
 from careledger.contracts import encode
 from careledger.contracts.subjects import event_subject
-from careledger.ledger.application.ingest import LogMessage, OutOfOrder
-from careledger.ledger.projections import PROJECTIONS
+from careledger.ledger.ingest.ingest import LogMessage, OutOfOrder
 from tests.unit.ledger.events import (
     CONTACT,
     Ledger,
@@ -39,7 +38,7 @@ STORY = [
 def duplicated_keys(ledger: Ledger) -> dict[str, int]:
     """Per table: rows beyond one per key (0 everywhere when the keys hold)."""
     out = {}
-    for table in (t for p in PROJECTIONS for t in p.tables):
+    for table in (t for p in ledger.store.projections for t in p.tables):
         out[table.name] = ledger.store.con.execute(
             f"SELECT count(*) - count(DISTINCT ({', '.join(table.key)})) FROM {table.name}"
         ).fetchall()[0][0]
@@ -53,7 +52,7 @@ def test_rows_created_and_updated_in_one_batch_equal_those_built_over_many(
     one.feed(*STORY)
     for event in STORY:
         many.feed(event)
-    for table in (t for p in PROJECTIONS for t in p.tables):
+    for table in (t for p in one.store.projections for t in p.tables):
         order = ", ".join(table.key)
         assert one.table(table.name, order) == many.table(table.name, order)
     assert set(duplicated_keys(one).values()) == set(duplicated_keys(many).values()) == {0}

@@ -9,8 +9,10 @@ import pytest
 from careledger.contracts import encode
 from careledger.contracts.events import ContactClosed, ContactOpened, Event
 from careledger.contracts.subjects import event_subject
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.rows import Key, Rows, Table
+from careledger.ledger.ingest import tables
 from tests.unit.ledger.events import Ledger, an_id, at, contact_closed, contact_opened
 
 TABLE = Table("lineage", {"contact_id": "VARCHAR", "event_ids": "VARCHAR[]"}, ("contact_id",))
@@ -60,7 +62,7 @@ def test_batches_folded_in_one_transaction_find_the_rows_the_earlier_ones_wrote(
     ]
     with store.transaction():
         for sequence, batch in enumerate(batches):
-            APPENDING.apply(store.con, [applied(e, sequence) for e in batch])
+            tables.apply(store.con, APPENDING, [applied(e, sequence) for e in batch])
     rows = store.con.sql("SELECT contact_id, event_ids FROM lineage").fetchall()
     assert sorted(rows) == sorted(
         [
@@ -92,7 +94,7 @@ def test_rows_are_replaced_by_rowid_only_inside_the_transaction_that_read_them(
     """Autocommit (a rebuild in parts, a replay) may checkpoint between the load and the
     delete, and a checkpoint may move rows: there the rows are deleted by key."""
     con = duckdb.connect(str(tmp_path / "rows.duckdb"))
-    APPENDING.create(con)
+    tables.create(con, APPENDING)
     spy = Statements(con)
     one, two = an_id("one"), an_id("two")
     batches = [
@@ -102,7 +104,7 @@ def test_rows_are_replaced_by_rowid_only_inside_the_transaction_that_read_them(
     if in_transaction:
         con.execute("BEGIN TRANSACTION")
     for sequence, batch in enumerate(batches):
-        APPENDING.apply(spy, [applied(e, sequence) for e in batch])  # type: ignore[arg-type]
+        tables.apply(spy, APPENDING, [applied(e, sequence) for e in batch])  # type: ignore[arg-type]
     if in_transaction:
         con.execute("COMMIT")
     rows = con.sql("SELECT contact_id, event_ids FROM lineage ORDER BY contact_id").fetchall()

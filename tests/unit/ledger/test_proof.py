@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from careledger.ledger.application.proof import check_bundle, proof_bundle
-from careledger.ledger.chain import link
+from careledger.ledger.domain.chain import link
+from careledger.ledger.queries.proof import check_bundle, proof_bundle
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
     SUBJECT,

@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from nats.aio.msg import Msg
 
-from careledger.ledger.adapters._pulls import ConsumerGone, Pulls
+from careledger.ledger.adapters.pulls import ConsumerGone, Pulls
 
 INBOX = "_INBOX.test"
 

@@ -16,14 +16,14 @@ import holidays
 import pytest
 
 from careledger.contracts.events import Event
-from careledger.ledger.application.return_bands import band
-from careledger.ledger.application.returns import (
+from careledger.ledger.domain.return_bands import band
+from careledger.ledger.queries.returns import (
     DIMENSIONS,
     InvalidReturn,
     complaints_return,
     write_return,
 )
-from careledger.ledger.projections.complaint_deadlines import policy
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     Ledger,
     an_id,
@@ -282,7 +282,12 @@ def test_a_boundary_case_falls_in_the_band_worked_out_by_hand(
     complaint: Complaint, expected: str
 ) -> None:
     assert complaint.resolved_at is not None
-    found = band(complaint.received_at, complaint.resolved_at, complaint.jurisdiction, policy()[1])
+    found = band(
+        complaint.received_at,
+        complaint.resolved_at,
+        complaint.jurisdiction,
+        shipped_policy().calendars,
+    )
     assert (found, expected_band(complaint)) == (expected, expected)
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import duckdb
 
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.runner import LedgerRunner, reason
+from careledger.ledger.ingest.runner import Delivery, LedgerRunner, reason
+from tests.support.policy import shipped_policy
 
 WAL = '"/var/careledger/ledger.duckdb.wal"'
 
@@ -88,14 +89,17 @@ async def test_a_failure_at_start_is_retried_and_reported_not_fatal(tmp_path: Pa
             if len(self.resets) == 1:
                 raise ConnectionError("nats: no servers available for connection")
 
-        async def fetch(self) -> list[Any]:
+        async def fetch(self) -> Delivery:
             self.fetches += 1
             if self.fetches == 2:
                 stop.set()
-            return []
+            return Delivery([], nothing_to_ack)
 
         async def close(self) -> None:
             pass
+
+    async def nothing_to_ack() -> None:
+        raise AssertionError("an empty delivery is never acknowledged")
 
     class NoDeadLetters:
         async def publish(self, rejections: list[Any]) -> None:
@@ -103,7 +107,7 @@ async def test_a_failure_at_start_is_retried_and_reported_not_fatal(tmp_path: Pa
 
     stop = asyncio.Event()
     consumer = FlakyConsumer()
-    store = LedgerStore(tmp_path / "l.duckdb")
+    store = LedgerStore(tmp_path / "l.duckdb", shipped_policy())
     runner = LedgerRunner(store, consumer, NoDeadLetters())
     try:
         await asyncio.wait_for(runner.run(stop), 10)

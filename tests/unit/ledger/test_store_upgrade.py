@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from careledger.ledger.adapters.store import LedgerStore
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     Ledger,
     complaint_escalated,
@@ -57,7 +58,7 @@ def test_an_older_file_gets_its_changed_and_missing_registers_rebuilt(tmp_path: 
     con.execute("UPDATE timeline SET type = 'untouched'")  # same columns: not rebuilt
     con.close()
 
-    LedgerStore(path).close()
+    LedgerStore(path, shipped_policy()).close()
 
     assert rows(path, "SELECT * FROM complaints") == complaints
     assert rows(path, "SELECT * FROM escalation_decisions") == decisions
@@ -71,7 +72,7 @@ def test_cursors_read_instants_in_utc_whatever_the_host_zone(
 ) -> None:
     monkeypatch.setenv("TZ", "Asia/Tokyo")
     time.tzset()
-    store = LedgerStore(tmp_path / "l.duckdb")
+    store = LedgerStore(tmp_path / "l.duckdb", shipped_policy())
     try:
         cursor = store.cursor()
         assert cursor.execute("SELECT current_setting('TimeZone')").fetchall() == [("UTC",)]
@@ -94,7 +95,7 @@ def test_a_register_built_by_older_rules_is_rebuilt_and_a_current_one_is_not(
     con.execute("UPDATE projection_versions SET version = version - 1 WHERE name = 'contacts'")
     con.close()
 
-    LedgerStore(path).close()
+    LedgerStore(path, shipped_policy()).close()
 
     assert rows(path, "SELECT outcome FROM contacts") == outcome
     versions = dict(rows(path, "SELECT name, version FROM projection_versions"))
@@ -110,6 +111,6 @@ def test_a_register_of_the_current_version_is_left_as_it_is(tmp_path: Path) -> N
     con.execute("UPDATE contacts SET agent = 'left alone'")
     con.close()
 
-    LedgerStore(path).close()
+    LedgerStore(path, shipped_policy()).close()
 
     assert rows(path, "SELECT agent FROM contacts") == [("left alone",)]

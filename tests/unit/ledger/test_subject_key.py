@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from careledger.ledger.application.registers import query
-from careledger.ledger.projections.subject_key import subject_key
+from careledger.ledger.domain.projections.subject_key import subject_key
+from careledger.ledger.queries.registers import REGISTERS, query
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import Ledger, an_id, at, consent_given, contact_opened
 
 # Two subject ids with the same CRC-32 (found by a birthday search; the test checks it).
@@ -27,16 +28,18 @@ def test_subjects_sharing_a_key_each_get_only_their_own_rows(tmp_path: Path) -> 
     con = ledger.store.cursor()
     for register in ("timeline", "consents"):
         for subject in (ONE, OTHER):
-            page = query(con, register, {"subject_id": subject})
+            page = query(con, REGISTERS[register], {"subject_id": subject}, shipped_policy())
             assert page["items"], (register, subject)
             assert {item["subject_id"] for item in page["items"]} == {subject}
             assert page["total"] == len(page["items"])
             assert all("subject_key" not in item for item in page["items"])
-    assert query(con, "timeline", {"subject_id": ONE})["total"] == 3
+    assert query(con, REGISTERS["timeline"], {"subject_id": ONE}, shipped_policy())["total"] == 3
 
 
 def test_a_register_without_the_key_answers_as_before(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.duckdb")
     ledger.feed(contact_opened(at(0), subject_id=ONE, contact_id=an_id("c1")))
-    page = query(ledger.store.cursor(), "contacts", {"subject_id": ONE})
+    page = query(
+        ledger.store.cursor(), REGISTERS["contacts"], {"subject_id": ONE}, shipped_policy()
+    )
     assert [item["subject_id"] for item in page["items"]] == [ONE]

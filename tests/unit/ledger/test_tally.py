@@ -14,10 +14,12 @@ from bench.events import EventFactory, publication, stream
 
 from careledger.ledger.adapters import store as store_module
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.ingest import LogMessage
-from careledger.ledger.projections import PROJECTIONS
-from careledger.ledger.projections._rows import Table
-from careledger.ledger.projections._tally import Tally
+from careledger.ledger.domain.projections import projections
+from careledger.ledger.domain.rows import Table
+from careledger.ledger.domain.tally import Tally
+from careledger.ledger.ingest import tallies
+from careledger.ledger.ingest.ingest import LogMessage
+from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
     Ledger,
@@ -28,7 +30,7 @@ from tests.unit.ledger.events import (
     complaint_resolved,
 )
 
-TALLIED = [(p, t) for p in PROJECTIONS for t in p.tallies]
+TALLIED = [(p, t) for p in projections(shipped_policy()) for t in p.tallies]
 ODD = [
     # filed and resolved in one batch; resolved again (the first stands)
     complaint_filed(at(0), complaint_id=an_id("t-1")),
@@ -53,7 +55,7 @@ def recomputed(con: duckdb.DuckDBPyConnection, tally: Tally, source: Table) -> l
     """The tally counted from the whole register, leaving the ledger as it was."""
     con.execute("BEGIN TRANSACTION")
     try:
-        tally.recompute(con, source)
+        tallies.recompute(con, tally, source)
         return rows(con, tally.table)
     finally:
         con.execute("ROLLBACK")
@@ -133,7 +135,7 @@ def test_a_row_that_moves_to_another_key_leaves_no_empty_row_behind() -> None:
         con.executemany(
             "INSERT INTO things VALUES (?, ?, ?)", [tuple(r.values()) for r in after.values()]
         )
-        COLORS.add(con, before, after)
+        tallies.add(con, COLORS, before, after)
         return rows(con, COLORS.table)
 
     red = {("a",): {"id": "a", "color": "red", "weight": 3}}
@@ -155,8 +157,8 @@ def test_the_tallies_of_parts_of_a_register_add_up_to_its_tally() -> None:
     things = [("a", "red", 3), ("b", "red", 1), ("c", None, 2), ("d", "blue", 4)]
     con.executemany("INSERT INTO things VALUES (?, ?, ?)", things)
     for part in (things[:2], things[1:3], things[3:]):  # overlapping keys across parts
-        COLORS.add(con, {}, {(i,): {"id": i, "color": c, "weight": w} for i, c, w in part})
-    COLORS.collapse(con)
+        tallies.add(con, COLORS, {}, {(i,): {"id": i, "color": c, "weight": w} for i, c, w in part})
+    tallies.collapse(con, COLORS)
     assert rows(con, COLORS.table) == [("blue", 1, 4), ("red", 3, 5), (None, 1, 2)]
 
 
@@ -180,7 +182,7 @@ def test_a_ledger_file_without_its_tallies_counts_them_on_open_without_a_rebuild
 
     monkeypatch.setattr(store_module, "rebuild_projections", no_rebuild)
     with caplog.at_level(logging.WARNING):
-        store = LedgerStore(path)
+        store = LedgerStore(path, shipped_policy())
     try:
         assert {t.name: rows(store.con, t.table) for _, t in TALLIED} == expected
         assert all(expected.values())

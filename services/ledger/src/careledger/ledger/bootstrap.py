@@ -3,8 +3,8 @@
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Mapping
+from contextlib import suppress
 
 import nats
 from litestar import Litestar
@@ -18,11 +18,14 @@ from careledger.ledger.adapters.consumer import LedgerConsumer
 from careledger.ledger.adapters.dead_letters import DeadLetters
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
-from careledger.ledger.application.runner import LedgerRunner
-from careledger.ledger.application.verify import Report, verify
+from careledger.ledger.deadlines import load_policy
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.domain.projections import projections
 from careledger.ledger.entrypoints.http import create_app
-from careledger.ledger.projections.complaint_deadlines import policy
+from careledger.ledger.ingest.runner import LedgerRunner
+from careledger.ledger.queries.verify import Report, verify
 from careledger.ledger.settings import Settings
+from careledger.runtime import until_connected
 from careledger.vault.bucket import ensure_vault_bucket
 from careledger.vault.master_key import ENV_KEY, ENV_KEY_FILE, master_key_from_env
 from careledger.vault.store import JetStreamVault, VaultEntryMissing
@@ -40,8 +43,8 @@ class LedgerService:
     def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.auditors = load_auditors(settings.auditors_file)  # a bad file stops us here
-        policy()  # so do bad regime, calendar or body-deadline files
         env = os.environ if environ is None else environ
+        self.policy = load_policy(env)  # so do bad regime, calendar or body-deadline files
         self.master_key = master_key_from_env(env) if _has_master_key(env) else None
         self.vault: JetStreamVault | None = None
         self.vault_missing = VaultEntryMissing
@@ -64,7 +67,10 @@ class LedgerService:
         self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         # Off the event loop: opening may rebuild registers an upgrade changed.
         self.store = await asyncio.to_thread(
-            LedgerStore, self.settings.db_path, rebuild_workers=self.settings.rebuild_workers
+            LedgerStore,
+            self.settings.db_path,
+            self.policy,
+            rebuild_workers=self.settings.rebuild_workers,
         )
         consumer = LedgerConsumer(
             js,
@@ -82,19 +88,14 @@ class LedgerService:
         self._task = asyncio.create_task(self.runner.run(self._stop))
 
     async def _connect(self) -> Client:
-        delay = 0.5
-        while True:
-            try:
-                return await nats.connect(
-                    servers=list(self.settings.nats_urls),
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=1,
-                    connect_timeout=2,
-                )
-            except Exception as exc:
-                log.warning("waiting for NATS at %s: %s", self.settings.nats_urls, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        urls = list(self.settings.nats_urls)
+
+        async def connect() -> Client:
+            return await nats.connect(
+                servers=urls, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2
+            )
+
+        return await until_connected(connect, ",".join(urls))
 
     async def _wait_for_streams(self) -> None:
         assert self.nc is not None
@@ -136,7 +137,8 @@ class LedgerService:
         try:
             held = cursor.execute("SELECT sequence FROM ledger_position").fetchall()
             until = held[0][0] if held else 0  # what the stream holds beyond is lag, not loss
-            return await verify(cursor, stream_messages(self.nc.jetstream(), until=until))
+            stream = stream_messages(self.nc.jetstream(), until=until)
+            return await verify(cursor, stream, self.store.projections)
         finally:
             cursor.execute("ROLLBACK")
             cursor.close()
@@ -160,16 +162,12 @@ class LedgerService:
         except Exception:
             return False
 
+    def projections(self) -> tuple[Projection, ...]:
+        """The projections the store keeps (those of the policy until it is open)."""
+        return self.store.projections if self.store is not None else projections(self.policy)
+
     def is_connected(self) -> bool:
         return bool(self.nc and self.nc.is_connected)
-
-    @asynccontextmanager
-    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
-        await self.start()
-        try:
-            yield
-        finally:
-            await self.stop()
 
     def http_app(self) -> Litestar:
         return create_app(self)

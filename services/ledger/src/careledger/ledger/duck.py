@@ -1,9 +1,12 @@
 """DuckDB plumbing every layer shares."""
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 SCRATCH_SPILL = Path(tempfile.gettempdir()) / "careledger-duckdb"
 # DuckDB's default is 122,880 rows. A checkpoint rewrites the row group it last left
@@ -55,3 +58,15 @@ def cursor(
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+@contextmanager
+def registered(
+    con: duckdb.DuckDBPyConnection, name: str, table: pa.Table | pa.RecordBatchReader
+) -> Iterator[None]:
+    """Expose Arrow data to SQL under ``name`` for the duration of the block."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)

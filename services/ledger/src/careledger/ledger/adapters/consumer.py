@@ -32,8 +32,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from careledger.contracts.subjects import EVENT_STREAM, EVENT_SUBJECTS
-from careledger.ledger.adapters._pulls import ConsumerGone, Pulls
-from careledger.ledger.application.ingest import LogMessage
+from careledger.ledger.adapters.pulls import ConsumerGone, Pulls
+from careledger.ledger.ingest.ingest import LogMessage
+from careledger.ledger.ingest.runner import Delivery
 
 log = logging.getLogger(__name__)
 GRACE = 2.0  # seconds past a request's own end before it counts as lost (disconnect)
@@ -114,8 +115,12 @@ class LedgerConsumer:
                 await self._sub.unsubscribe()
             self._sub = None
 
-    async def fetch(self) -> list[Msg]:
-        """Up to ``batch`` messages in stream order; [] if none came within the timeout."""
+    async def fetch(self) -> Delivery:
+        """Up to ``batch`` messages in stream order; none if none came within the timeout."""
+        msgs = await self._fetch()
+        return Delivery([log_message(m) for m in msgs], msgs[-1].ack if msgs else _nothing)
+
+    async def _fetch(self) -> list[Msg]:
         pulls = self._pulls
         assert pulls is not None, "reset() first"
         if not pulls.open and pulls.buffered < self.batch:
@@ -167,10 +172,14 @@ class LedgerConsumer:
         return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
 
 
+async def _nothing() -> None:
+    """Acknowledging an empty delivery."""
+
+
 def log_message(msg: Msg) -> LogMessage:
     return LogMessage(
         sequence=stream_sequence(msg),
-        subject=msg.subject,
+        nats_subject=msg.subject,
         data=msg.data,
         headers=dict(msg.headers or {}),
     )

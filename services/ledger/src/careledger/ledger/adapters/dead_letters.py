@@ -7,7 +7,7 @@ the same batch after a crash a no-op inside the duplicate window.
 from nats.js import JetStreamContext
 
 from careledger.contracts.subjects import DLQ_STREAM, MSG_ID
-from careledger.ledger.application.ingest import Rejection
+from careledger.ledger.ingest.ingest import Rejection
 
 REASON = "CareLedger-Reason"
 RULE = "CareLedger-Rule"
@@ -25,7 +25,7 @@ def dead_letter_headers(rejection: Rejection) -> dict[str, str]:
         MSG_ID: f"dlq-{message.sequence}",
         REASON: rejection.reason[:1000].replace("\r", " ").replace("\n", " "),
         RULE: rejection.rule,
-        ORIGINAL_SUBJECT: message.subject,
+        ORIGINAL_SUBJECT: message.nats_subject,
         ORIGINAL_SEQUENCE: str(message.sequence),
     }
 

@@ -14,8 +14,8 @@ and a file written before it had one gets it on open (``LedgerStore``).
 
 import pyarrow as pa
 
-from careledger.ledger import event_key
-from careledger.ledger.application.ingest import Outcome, Position, Rejection
+from careledger.ledger.domain import event_key
+from careledger.ledger.ingest.ingest import Outcome, Position, Rejection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -87,7 +87,7 @@ def event_rows(outcome: Outcome, previous: Position) -> pa.Table:
     columns = [
         [a.sequence for a in applied],
         [e.event_id for e in events],
-        [a.subject for a in applied],
+        [a.nats_subject for a in applied],
         [type(e).__name__ for e in events],
         [e.aggregate for e in events],
         [e.aggregate_id for e in events],
@@ -109,7 +109,7 @@ def rejected_rows(rejected: list[Rejection]) -> pa.Table:
         [
             {
                 "sequence": r.message.sequence,
-                "subject": r.message.subject,
+                "subject": r.message.nats_subject,
                 "rule": r.rule,
                 "reason": r.reason,
                 "payload": r.message.data,

@@ -32,11 +32,14 @@ from pathlib import Path
 import duckdb
 
 from careledger.ledger import duck
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.application.folding import Progress, chunks, fold
-from careledger.ledger.application.ingest import CONSENT_EVENTS, CONSENT_ID, CONSENT_TYPES
-from careledger.ledger.projections import PROJECTIONS, Projection
-from careledger.ledger.projections._rows import registered
+from careledger.ledger.deadlines import Policy, load_policy
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.domain.projections import projections as projections_of
+from careledger.ledger.duck import registered
+from careledger.ledger.ingest import tables, tallies
+from careledger.ledger.ingest.folding import Progress, chunks, fold
+from careledger.ledger.ingest.ingest import CONSENT_EVENTS, CONSENT_ID, CONSENT_TYPES
 
 MIN_EVENTS = 100_000
 WORKER_MEMORY = "128MB"  # as the store's own limit
@@ -56,15 +59,16 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def worth_it(projections: Sequence[Projection], total: int, workers: int) -> bool:
+def worth_it(projections: Sequence[Projection], policy: Policy, total: int, workers: int) -> bool:
     """Several processes pay off for a large log, and can only rebuild the projections a
-    worker finds by name in ``PROJECTIONS`` (a process receives names, not code)."""
-    known = {p.name: p for p in PROJECTIONS}
+    worker builds itself from ``policy`` (a process receives names and the policy's
+    sources, not code)."""
+    known = {p.name: p for p in projections_of(policy)}
     return (
         workers > 1
         and total >= MIN_EVENTS
         and bool(projections)
-        and all(known.get(p.name) is p for p in projections)
+        and all(known.get(p.name) == p for p in projections)
     )
 
 
@@ -72,6 +76,7 @@ def rebuild(
     source: duckdb.DuckDBPyConnection,
     target: duckdb.DuckDBPyConnection,
     projections: Sequence[Projection],
+    policy: Policy,
     progress: Progress | None,
     workers: int,
     total: int,
@@ -81,11 +86,11 @@ def rebuild(
         events = Path(tmp) / "events.parquet"
         _copy_events(source, events, workers)
         parts = [Path(tmp) / f"part-{i}.duckdb" for i in range(workers)]
-        done = _run_workers(events, parts, names, progress, total)
+        done = _run_workers(events, parts, names, dict(policy.sources), progress, total)
         for part in parts:
             _append(target, part, [t.name for p in projections for t in p.tables])
     for tally in (t for p in projections for t in p.tallies):
-        tally.collapse(target)
+        tallies.collapse(target, tally)
     return done
 
 
@@ -132,7 +137,12 @@ def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) ->
 
 
 def _run_workers(
-    events: Path, parts: list[Path], names: list[str], progress: Progress | None, total: int
+    events: Path,
+    parts: list[Path],
+    names: list[str],
+    sources: dict[str, str],
+    progress: Progress | None,
+    total: int,
 ) -> int:
     """One ``python -m`` process per part (not multiprocessing: a spawned child imports
     the parent's main module again, which a host program such as a test runner or an
@@ -147,6 +157,7 @@ def _run_workers(
                 "parts": len(parts),
                 "out": str(part),
                 "projections": names,
+                "policy": sources,
             }
             with part.with_suffix(".log").open("w") as errors:  # a pipe left unread could fill
                 process = subprocess.Popen(
@@ -210,13 +221,16 @@ def _collect(
     return sum(applied.values())
 
 
-def work(events: str, part: int, parts: int, out: str, names: list[str]) -> None:
-    """Fold part ``part`` of the events into a DuckDB file of its own (in a worker)."""
-    projections = [p for p in PROJECTIONS if p.name in names]
+def work(
+    events: str, part: int, parts: int, out: str, names: list[str], sources: dict[str, str]
+) -> None:
+    """Fold part ``part`` of the events into a DuckDB file of its own (in a worker), with
+    the projections of the policy loaded from ``sources`` (the parent's variables)."""
+    projections = [p for p in projections_of(load_policy(sources)) if p.name in names]
     target = _quiet(duck.attached(out, "part"))
     target.execute("SET GLOBAL TimeZone = 'UTC'")
     for projection in projections:
-        projection.create(target)
+        tables.create(target, projection)
     reader = _quiet(duckdb.connect(config={"temp_directory": f"{out}.reader.tmp"}))
     relation = f"read_parquet({_quoted(Path(events))})"
     first, last = reader.execute(
@@ -286,4 +300,4 @@ def _quoted(path: Path) -> str:
 
 if __name__ == "__main__":
     job = json.loads(sys.argv[1])
-    work(job["events"], job["part"], job["parts"], job["out"], job["projections"])
+    work(job["events"], job["part"], job["parts"], job["out"], job["projections"], job["policy"])

@@ -20,13 +20,16 @@ from careledger.ledger.adapters.log_tables import (
     event_rows,
     rejected_rows,
 )
-from careledger.ledger.application.ingest import CONSENT_ID, Outcome, Position, Rejection
-from careledger.ledger.application.rebuild import rebuild_projections
-from careledger.ledger.application.rebuild_parts import default_workers
-from careledger.ledger.application.references import Ref
-from careledger.ledger.event_key import key_of
-from careledger.ledger.projections import PROJECTIONS, Projection
-from careledger.ledger.projections._rows import Table, registered
+from careledger.ledger.adapters.rebuild_parts import default_workers
+from careledger.ledger.deadlines import Policy
+from careledger.ledger.domain.event_key import key_of
+from careledger.ledger.domain.projections import Projection, projections
+from careledger.ledger.domain.references import Ref
+from careledger.ledger.domain.rows import Table
+from careledger.ledger.duck import registered
+from careledger.ledger.ingest import tables, tallies
+from careledger.ledger.ingest.ingest import CONSENT_ID, Outcome, Position, Rejection
+from careledger.ledger.ingest.rebuild import rebuild_projections
 
 EXISTENCE = (
     ("contact", "contacts", "contact_id"),
@@ -47,13 +50,15 @@ class LedgerStore:
     def __init__(
         self,
         path: str | Path,
-        projections: Sequence[Projection] = PROJECTIONS,
+        policy: Policy,
         rebuild_workers: int = 0,
     ) -> None:
-        """``rebuild_workers``: processes for rebuilding outdated registers on open (0: one
+        """``policy``: the deadline policy the registers are computed by.
+        ``rebuild_workers``: processes for rebuilding outdated registers on open (0: one
         per available core; ``rebuild_parts``)."""
         self.path = str(path)
-        self.projections = tuple(projections)
+        self.policy = policy
+        self.projections: tuple[Projection, ...] = projections(policy)
         self.rebuild_workers = rebuild_workers
         self.con = duck.attached(self.path, DATABASE)
         # Memory stays flat as the log grows: a WAL of at most CHECKPOINT_THRESHOLD is held
@@ -100,24 +105,24 @@ class LedgerStore:
             return built.get(name) == version and self._columns(name) == list(table.columns)
 
         outdated = [p for p in self.projections if not current(p.name, p.version, p.table)]
-        tallies = [
+        stale = [
             (p, t)
             for p in self.projections
             if p not in outdated
             for t in p.tallies
             if not current(t.name, t.version, t.table)
         ]
-        if not outdated and not tallies:
+        if not outdated and not stale:
             return
         with self.transaction():
             if outdated:
                 self._rebuild(outdated)
-            for projection, tally in tallies:
+            for projection, tally in stale:
                 log.warning("counting %s from %s: new or changed", tally.name, projection.name)
                 self.con.execute(f"DROP TABLE IF EXISTS {tally.name}")
                 self.con.execute(tally.table.ddl())
-                tally.recompute(self.con, projection.table)
-            counted = [t for p in outdated for t in p.tallies] + [t for _, t in tallies]
+                tallies.recompute(self.con, tally, projection.table)
+            counted = [t for p in outdated for t in p.tallies] + [t for _, t in stale]
             done = [(p.name, p.version) for p in outdated] + [(t.name, t.version) for t in counted]
             values = ", ".join("(?, ?)" for _ in done)
             self.con.execute(
@@ -131,7 +136,7 @@ class LedgerStore:
             names = ", ".join(p.name for p in outdated)
             log.warning("rebuilding %s from %d events: new or changed in this version", names, held)
         workers = self.rebuild_workers or default_workers()
-        rebuild_projections(self.con, self.con, outdated, _log_progress, workers)
+        rebuild_projections(self.con, self.con, outdated, _log_progress, workers, self.policy)
 
     def _columns(self, table: str) -> list[str]:
         rows = self.con.execute(
@@ -214,7 +219,7 @@ class LedgerStore:
         self._append_events(outcome, previous)
         self._append_rejected(outcome.rejected)
         for projection in self.projections:
-            projection.apply(self.con, outcome.applied)
+            tables.apply(self.con, projection, outcome.applied)
         self.con.execute(
             "INSERT OR REPLACE INTO ledger_position VALUES (1, ?, ?)",
             [outcome.position.sequence, outcome.position.hash],
@@ -252,7 +257,9 @@ class LedgerStore:
         for con in (self._reader, self.con):
             with suppress(duckdb.Error):  # already unusable; the new connection replaces it
                 con.close()
-        LedgerStore.__init__(self, self.path, self.projections, self.rebuild_workers)
+        kept = self.projections
+        LedgerStore.__init__(self, self.path, self.policy, self.rebuild_workers)
+        self.projections = kept
 
 
 def _log_progress(done: int, total: int) -> None:

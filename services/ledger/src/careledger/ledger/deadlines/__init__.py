@@ -7,10 +7,9 @@ its calendar, the library version and the override files used, with a short expl
 ``bodies.toml`` holds the deadlines owed to external bodies after a final response
 (``$CARELEDGER_BODY_DEADLINES`` replaces it).
 
-    regimes = load_regimes()
-    calendars = load_calendars()
-    for deadline in deadlines_for(case, regimes, calendars):
-        status(deadline, completed_at=None, now=now)
+    policy = load_policy()  # once, in the composition root; then passed where it is used
+    for deadline in deadlines_for(case, policy.regimes, policy.calendars):
+        print(deadline.milestone, deadline.due_date)
 """
 
 from careledger.ledger.deadlines._bodies import BodyRule, load_body_rules
@@ -24,14 +23,13 @@ from careledger.ledger.deadlines._errors import (
     UnknownCalendar,
     UnknownRegime,
 )
+from careledger.ledger.deadlines._loading import Policy, load_policy
 from careledger.ledger.deadlines._model import Case, Deadline, SourceFile, Status
 from careledger.ledger.deadlines._open import business_days_open
 from careledger.ledger.deadlines._policy import AppliesIf, Extension, Milestone, Regime
 from careledger.ledger.deadlines._regimes import load_regimes
-from careledger.ledger.deadlines._status import DEFAULT_AT_RISK_MARGIN, status
 
 __all__ = [
-    "DEFAULT_AT_RISK_MARGIN",
     "DEFAULT_BUSINESS_HOURS_END",
     "AppliesIf",
     "BodyRule",
@@ -43,6 +41,7 @@ __all__ = [
     "Extension",
     "Milestone",
     "OutOfCalendarRange",
+    "Policy",
     "PolicyFileError",
     "Regime",
     "SourceFile",
@@ -53,6 +52,6 @@ __all__ = [
     "deadlines_for",
     "load_body_rules",
     "load_calendars",
+    "load_policy",
     "load_regimes",
-    "status",
 ]

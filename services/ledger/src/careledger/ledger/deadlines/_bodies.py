@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from careledger.contracts._vocabulary import ESCALATION_ORDER, INTERNAL_LEVELS
+from careledger.contracts.vocabulary import ESCALATION_ORDER, INTERNAL_LEVELS
 from careledger.ledger.deadlines import _fields as f
 from careledger.ledger.deadlines._errors import PolicyFileError
 

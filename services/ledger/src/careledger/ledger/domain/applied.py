@@ -10,5 +10,5 @@ class Applied:
     sequence: int
     event: Event
     hash: bytes
-    subject: str = ""
+    nats_subject: str = ""  # the log's subject it came on (not the data subject)
     payload: bytes = b""

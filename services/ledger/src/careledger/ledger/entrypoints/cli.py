@@ -25,12 +25,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from careledger.ledger.application.proof import check_bundle
-from careledger.ledger.application.rebuild_parts import default_workers
-from careledger.ledger.application.registers import REGISTERS
-from careledger.ledger.application.returns import DIMENSIONS, PERIODS
+from careledger.ledger.adapters.rebuild_parts import default_workers
+from careledger.ledger.deadlines import load_policy
 from careledger.ledger.entrypoints import offline
 from careledger.ledger.entrypoints.client import DEFAULT_URL, LedgerUnreachable, call
+from careledger.ledger.queries.proof import check_bundle
+from careledger.ledger.queries.registers import REGISTERS
+from careledger.ledger.queries.returns import DIMENSIONS, PERIODS
 
 
 def _print(document: Any) -> int:
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.area == "audit":
             raise SystemExit(_audit(args))
         if args.area == "ledger":
-            raise SystemExit(offline.rebuild(args.db, max(1, args.workers)))
+            raise SystemExit(offline.rebuild(args.db, load_policy(), max(1, args.workers)))
         from careledger.ledger.demo import run_demo
 
         raise SystemExit(run_demo(args.intake, args.url))

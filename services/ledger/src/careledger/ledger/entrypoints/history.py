@@ -4,19 +4,20 @@ subject's proof bundle. Thin: parse, call the application, reply."""
 import datetime as dt
 from typing import Any
 
+import duckdb
 from litestar import Request, Response, get
 
-from careledger.ledger.application.as_of import (
+from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
+from careledger.ledger.queries.as_of import (
     BadInstant,
     TooLarge,
     parse_axis,
     parse_instant,
     register_as_of,
 )
-from careledger.ledger.application.consent_at import consent_at
-from careledger.ledger.application.proof import proof_bundle
-from careledger.ledger.application.registers import UnknownFilter
-from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply
+from careledger.ledger.queries.consent_at import consent_at
+from careledger.ledger.queries.proof import proof_bundle
+from careledger.ledger.queries.registers import UnknownFilter
 
 HttpRequest = Request[Any, Any, Any]
 AXIS_HELP = "axis is occurred (when it happened, the default) or recorded (when we knew)"
@@ -47,11 +48,24 @@ async def registers_as_of(request: HttpRequest, name: str) -> Response[bytes]:
         limit, offset = int(params.pop("limit", 100)), int(params.pop("offset", 0))
     except ValueError:
         return refusal(400, "limit", "integer", "limit and offset are whole numbers")
-    try:
-        page = await read(
-            request,
-            lambda c: register_as_of(c, name, params, at, axis, limit=limit, offset=offset),
+    service = service_of(request)
+    projections, policy = service.projections(), service.policy
+
+    def ask(c: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        return register_as_of(
+            c,
+            name,
+            params,
+            at,
+            axis,
+            projections=projections,
+            policy=policy,
+            limit=limit,
+            offset=offset,
         )
+
+    try:
+        page = await read(request, ask)
     except UnknownFilter as exc:
         return refusal(400, exc.field, "filter", str(exc))
     except TooLarge as exc:

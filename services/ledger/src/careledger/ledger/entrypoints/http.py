@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Any
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 
-from careledger.ledger.application.export import Format, export, put_in_place, staging_dir
-from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
 from careledger.ledger.entrypoints import history
 from careledger.ledger.entrypoints.personal import authenticate, personal_data
 from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
 from careledger.ledger.entrypoints.returns import ROUTES as RETURN_ROUTES
+from careledger.ledger.queries.export import Format, export, put_in_place, staging_dir
+from careledger.ledger.queries.registers import REGISTERS, UnknownFilter, query
+from careledger.runtime import lifespan
 
 if TYPE_CHECKING:
     from careledger.ledger.bootstrap import LedgerService
@@ -32,7 +33,10 @@ async def register(request: HttpRequest) -> Response[bytes]:
     except ValueError:
         return refusal(400, "limit", "integer", "limit and offset are whole numbers")
     try:
-        page = await read(request, lambda c: query(c, name, params, limit=limit, offset=offset))
+        register, policy = REGISTERS[name], service_of(request).policy
+        page = await read(
+            request, lambda c: query(c, register, params, policy, limit=limit, offset=offset)
+        )
     except UnknownFilter as exc:
         return refusal(400, exc.field, "filter", str(exc))
     return reply(page)
@@ -44,9 +48,9 @@ MAX_TIMELINE = 1000
 @get("/v1/subjects/{subject_id:str}/timeline", media_type=JSON)
 async def timeline(request: HttpRequest) -> Response[bytes]:
     subject_id: str = request.path_params["subject_id"]
-    page = await read(
-        request, lambda c: query(c, "timeline", {"subject_id": subject_id}, limit=MAX_TIMELINE)
-    )
+    register, policy = REGISTERS["timeline"], service_of(request).policy
+    asked = {"subject_id": subject_id}
+    page = await read(request, lambda c: query(c, register, asked, policy, limit=MAX_TIMELINE))
     return reply(page)
 
 
@@ -88,9 +92,11 @@ async def create_export(request: HttpRequest) -> Response[bytes]:
     if raw not in ("csv", "parquet"):
         return refusal(400, "format", "enum", "format is csv or parquet")
     fmt: Format = "csv" if raw == "csv" else "parquet"
-    export_dir = service_of(request).settings.export_dir
+    service = service_of(request)
+    export_dir = service.settings.export_dir
     staging = staging_dir(export_dir)
-    manifest = await read(request, lambda c: export(c, staging, fmt))
+    projections = service.projections()
+    manifest = await read(request, lambda c: export(c, staging, fmt, projections))
     held = manifest["log_position"]["sequence"]
     out = put_in_place(staging, export_dir / f"log-{held}-{fmt}")
     return reply({"directory": str(out.resolve()), "manifest": manifest}, 201)
@@ -134,7 +140,7 @@ def create_app(service: "LedgerService") -> Litestar:
             readyz,
             *RETURN_ROUTES,
         ],
-        lifespan=[service.lifespan],
+        lifespan=[lifespan(service)],
         exception_handlers={HTTPException: _http_error},
         before_request=authenticate,
         openapi_config=None,

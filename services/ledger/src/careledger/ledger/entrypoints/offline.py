@@ -8,7 +8,8 @@ from typing import Any
 import duckdb
 
 from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.rebuild import rebuild_projections
+from careledger.ledger.deadlines import Policy
+from careledger.ledger.ingest.rebuild import rebuild_projections
 
 
 class ProgressBar:
@@ -28,9 +29,9 @@ class ProgressBar:
         sys.stderr.flush()
 
 
-def rebuild(db: Path, workers: int = 1) -> int:
+def rebuild(db: Path, policy: Policy, workers: int = 1) -> int:
     try:
-        store = LedgerStore(db)
+        store = LedgerStore(db, policy)
     except duckdb.IOException as exc:
         print(
             f"careledger: cannot open {db}: {exc}\nStop the ledger first: it holds the file.",
@@ -40,7 +41,12 @@ def rebuild(db: Path, workers: int = 1) -> int:
     try:
         with store.transaction():
             done = rebuild_projections(
-                store.con, store.con, progress=ProgressBar("rebuilding"), workers=workers
+                store.con,
+                store.con,
+                store.projections,
+                ProgressBar("rebuilding"),
+                workers,
+                policy,
             )
     finally:
         store.close()

@@ -5,8 +5,8 @@ from typing import Any
 from litestar import Request, Response, get
 
 from careledger.ledger.adapters.auditors import Auditor
-from careledger.ledger.application.personal_data import references, reveal
 from careledger.ledger.entrypoints.replies import read, refusal, reply, service_of
+from careledger.ledger.queries.personal_data import references, reveal
 
 HttpRequest = Request[Any, Any, Any]
 OPEN_PATHS = ("/healthz", "/readyz")

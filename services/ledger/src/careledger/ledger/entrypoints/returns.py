@@ -6,7 +6,7 @@ files with a manifest under the export directory.
     POST /v1/returns/complaints?from=...&to=...&by=cause&format=csv|parquet
 
 ``from`` and ``to`` are UTC dates, the period ``[from, to)``; ``period`` (``this-month``,
-``last-month``, by the server's UTC date) replaces them. Definitions: application/returns.
+``last-month``, by the server's UTC date) replaces them. Definitions: queries/returns.
 """
 
 import datetime as dt
@@ -15,15 +15,15 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from careledger.ledger.application.export import Format, put_in_place, staging_dir
-from careledger.ledger.application.returns import (
+from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
+from careledger.ledger.queries.export import Format, put_in_place, staging_dir
+from careledger.ledger.queries.returns import (
     DIMENSIONS,
     InvalidReturn,
     complaints_return,
     named_period,
     write_return,
 )
-from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
 
 HttpRequest = Request[Any, Any, Any]
 ROUTE = "/v1/returns/complaints"

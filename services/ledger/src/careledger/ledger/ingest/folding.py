@@ -7,8 +7,9 @@ from typing import Any
 import duckdb
 
 from careledger.contracts import decode_event
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections import Projection
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projections import Projection
+from careledger.ledger.ingest import tables
 
 Progress = Callable[[int, int], None]
 CHUNK = 50_000
@@ -50,7 +51,7 @@ def fold(
     done = 0
     for batch in batches:
         for projection in projections:
-            projection.apply(target, batch)
+            tables.apply(target, projection, batch)
         done += len(batch)
         if progress:
             progress(done, total)

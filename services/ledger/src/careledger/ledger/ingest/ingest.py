@@ -19,9 +19,9 @@ from typing import Protocol
 from careledger.contracts import InvalidPayload, decode_event
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn, Event
 from careledger.contracts.subjects import event_subject
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.application.references import Ref, created, referenced
-from careledger.ledger.chain import GENESIS, link
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.chain import GENESIS, link
+from careledger.ledger.domain.references import Ref, created, referenced
 
 # NULL where the payload is no UTF-8 text (msgspec skips a field it does not know unread).
 CONSENT_ID = "json_extract_string(try(decode(payload)), '$.consent_id')"
@@ -34,7 +34,7 @@ class LogMessage:
     """One message of the event stream as the consumer received it."""
 
     sequence: int
-    subject: str
+    nats_subject: str  # careledger.events.<aggregate>.<id>; the data subject is subject_id
     data: bytes
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -117,7 +117,7 @@ def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> 
         if (made := created(event)) is not None:
             exist.add(made)
         head = link(head, message.sequence, message.data)
-        applied.append(Applied(message.sequence, event, head, message.subject, message.data))
+        applied.append(Applied(message.sequence, event, head, message.nats_subject, message.data))
     last = fresh[-1].sequence if fresh else position.sequence
     rejected.sort(key=lambda r: r.message.sequence)
     return Outcome(applied, rejected, Position(last, head))
@@ -146,8 +146,8 @@ def _unambiguous(
 
 def _problem(message: LogMessage, event: Event, already: set[str]) -> tuple[str, str] | None:
     expected = event_subject(event)
-    if message.subject != expected:
-        return "subject", f"{type(event).__name__} belongs on {expected}, not {message.subject}"
+    if (came_on := message.nats_subject) != expected:
+        return "subject", f"{type(event).__name__} belongs on {expected}, not {came_on}"
     if event.event_id in already:
         return "duplicate_event_id", f"event {event.event_id} is already in the ledger"
     return None

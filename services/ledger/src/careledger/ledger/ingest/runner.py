@@ -20,16 +20,14 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
-from nats.aio.msg import Msg
-
-from careledger.ledger.adapters.consumer import log_message
-from careledger.ledger.adapters.store import LedgerStore
-from careledger.ledger.application.ingest import (
+from careledger.ledger.ingest.ingest import (
     Committing,
+    LogMessage,
     Outcome,
     Position,
     Rejection,
@@ -41,10 +39,28 @@ log = logging.getLogger(__name__)
 CHECKPOINT_EVERY = 30.0  # seconds between checkpoints while idle
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A batch as the consumer delivered it, in stream order, and how to acknowledge it
+    (every message up to its last)."""
+
+    messages: list[LogMessage]
+    ack: Callable[[], Awaitable[None]]
+
+
 class Consumer(Protocol):
     async def reset(self, start_sequence: int) -> None: ...
-    async def fetch(self) -> list[Msg]: ...
+    async def fetch(self) -> Delivery: ...
     async def close(self) -> None: ...
+
+
+class Ledger(Store, Protocol):
+    """The ledger's file as the runner uses it: where it stands, and a batch committed."""
+
+    def position(self) -> Position: ...
+    def commit(self, outcome: Outcome, previous: Position) -> None: ...
+    def checkpoint(self) -> None: ...
+    def reopen(self) -> None: ...
 
 
 class DeadLetterSink(Protocol):
@@ -55,7 +71,7 @@ class DeadLetterSink(Protocol):
 class Ingested:
     """A fetched batch and what ingesting it gave, not yet committed."""
 
-    msgs: list[Msg]
+    delivery: Delivery
     outcome: Outcome
 
 
@@ -73,7 +89,7 @@ class Health:
 class LedgerRunner:
     def __init__(
         self,
-        store: LedgerStore,
+        store: Ledger,
         consumer: Consumer,
         dead_letters: DeadLetterSink,
         *,
@@ -132,21 +148,21 @@ class LedgerRunner:
         finally:
             await landing  # a failed commit raises here, and the batch ahead is dropped
         self._ahead = ahead
-        return len(batch.msgs)
+        return len(batch.delivery.messages)
 
     async def _ingest_next(self, position: Position, store: Store) -> Ingested | None:
-        msgs = await self.consumer.fetch()
-        if not msgs:
+        delivery = await self.consumer.fetch()
+        if not delivery.messages:
             return None
-        messages = [log_message(m) for m in msgs]
-        return Ingested(msgs, await asyncio.to_thread(ingest, messages, position, store))
+        outcome = await asyncio.to_thread(ingest, delivery.messages, position, store)
+        return Ingested(delivery, outcome)
 
     async def _land(self, batch: Ingested) -> None:
         """Commit, then ack (ack-all: everything up to the batch's last message)."""
         outcome = batch.outcome
         await asyncio.to_thread(self.store.commit, outcome, self.position)
         self.position = outcome.position
-        await batch.msgs[-1].ack()
+        await batch.delivery.ack()
         self.health = Health(
             applying=True,
             batches=self.health.batches + 1,

@@ -3,7 +3,7 @@ in-memory database from only the events up to T, then the usual register query.
 
 Two axes: ``occurred`` (events whose ``occurred_at`` <= T: the world as we now know it was
 at T) and ``recorded`` (``recorded_at`` <= T: what the ledger could have answered at T).
-Either way the events are applied in log order, by the same ``Projection.apply`` as the
+Either way the events are applied in log order, by the same ``tables.apply`` as the
 live consumer, so an as-of answer equals the register of a ledger fed only those events.
 Registers that move with the clock (deadline status, days open) are read with now = T.
 
@@ -27,10 +27,12 @@ import duckdb
 
 from careledger.contracts.events import EVENT_TYPES
 from careledger.ledger import duck
-from careledger.ledger.application.folding import decoded
-from careledger.ledger.application.ingest import CONSENT_ID, CONSENT_TYPES
-from careledger.ledger.application.registers import REGISTERS, UnknownFilter, query
-from careledger.ledger.projections import PROJECTIONS, Projection
+from careledger.ledger.deadlines import Policy
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.ingest import tables
+from careledger.ledger.ingest.folding import decoded
+from careledger.ledger.ingest.ingest import CONSENT_ID, CONSENT_TYPES
+from careledger.ledger.queries.registers import REGISTERS, query
 
 Axis = Literal["occurred", "recorded"]
 AXES: dict[str, str] = {"occurred": "occurred_at", "recorded": "recorded_at"}
@@ -38,17 +40,6 @@ CHUNK = 20_000
 MAX_REPLAY = 2_000_000
 REPLAY_MEMORY = "256MB"  # DuckDB spills beyond it; its default would be 80% of RAM
 _ONE_AT_A_TIME = threading.Lock()  # replays are CPU- and memory-heavy: never several at once
-NEEDS: dict[str, tuple[str, ...]] = {
-    "contacts": ("contacts",),
-    "consents": ("consents", "erasures"),
-    "complaints": ("complaints",),
-    "complaint_deadlines": ("complaint_deadlines",),
-    "escalations": ("escalations", "escalation_decisions", "complaints"),
-    "erasures": ("erasures",),
-    "timeline": ("timeline",),
-}
-"""The projections each register reads; a register not listed here replays them all."""
-
 # The id a projection keys its rows by: the consent id of consent events (ingest holds it
 # the one the event decodes to), else the aggregate id.
 ROW_KEY = f"CASE WHEN type IN {CONSENT_TYPES} THEN {CONSENT_ID} ELSE aggregate_id END"
@@ -114,7 +105,7 @@ def replay(
     axis: Axis,
     *,
     subject_id: str | None = None,
-    projections: Sequence[Projection] = PROJECTIONS,
+    projections: Sequence[Projection],
     limit: int = MAX_REPLAY,
 ) -> Iterator[Replay]:
     """Replay the events up to ``at`` (one consistent snapshot of ``ledger``) into memory."""
@@ -145,7 +136,7 @@ def _replayed(
     memory = duck.scratch(REPLAY_MEMORY)
     try:
         for projection in projections:
-            projection.create(memory)
+            tables.create(memory, projection)
         ledger.execute("BEGIN TRANSACTION")
         try:
             head = ledger.execute("SELECT max(sequence) FROM ledger_position").fetchall()
@@ -179,14 +170,9 @@ def _apply(
     while rows := ledger.fetchmany(CHUNK):
         batch = decoded(rows)
         for projection in projections:
-            projection.apply(memory, batch)
+            tables.apply(memory, projection, batch)
         last = batch[-1].sequence
     return last
-
-
-def needed(name: str) -> tuple[Projection, ...]:
-    names = NEEDS.get(name)
-    return tuple(p for p in PROJECTIONS if names is None or p.name in names)
 
 
 def register_as_of(
@@ -196,15 +182,17 @@ def register_as_of(
     at: dt.datetime,
     axis: Axis = "occurred",
     *,
+    projections: Sequence[Projection],
+    policy: Policy,
     limit: int = 100,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """A page of register ``name`` as it stood at ``at`` on ``axis``, with what was replayed."""
-    allowed = REGISTERS[name].filters
-    for key in filters:
-        if key not in allowed:
-            raise UnknownFilter(name, key, allowed)
+    """A page of register ``name`` as it stood at ``at`` on ``axis``, with what was replayed:
+    only the ``projections`` the register reads."""
+    register = REGISTERS[name]
+    register.check(filters)
+    needed = [p for p in projections if p.name in register.reads]
     subject = filters.get("subject_id")
-    with replay(ledger, at, axis, subject_id=subject, projections=needed(name)) as state:
-        page = query(state.con, name, filters, limit=limit, offset=offset, now=at)
+    with replay(ledger, at, axis, subject_id=subject, projections=needed) as state:
+        page = query(state.con, register, filters, policy, limit=limit, offset=offset, now=at)
         return page | state.about()

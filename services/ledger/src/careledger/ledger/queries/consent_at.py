@@ -14,10 +14,11 @@ from typing import Any
 
 import duckdb
 
-from careledger.ledger.application.as_of import Axis, replay
-from careledger.ledger.projections import consents, erasures
+from careledger.ledger.domain.projections import consents, erasures
+from careledger.ledger.queries.as_of import Axis, replay
+from careledger.ledger.queries.registers.consents import WITH_ERASURE
 
-PROJECTIONS = (consents.PROJECTION, erasures.PROJECTION)
+REPLAYED = (consents.PROJECTION, erasures.PROJECTION)  # neither depends on the policy
 
 
 def consent_at(
@@ -27,9 +28,9 @@ def consent_at(
     at: dt.datetime,
     axis: Axis = "occurred",
 ) -> dict[str, Any]:
-    with replay(ledger, at, axis, subject_id=subject_id, projections=PROJECTIONS) as state:
+    with replay(ledger, at, axis, subject_id=subject_id, projections=REPLAYED) as state:
         result = state.con.execute(
-            f"SELECT * FROM ({consents.WITH_ERASURE}) WHERE subject_id = ? AND purpose = ? "
+            f"SELECT * FROM ({WITH_ERASURE}) WHERE subject_id = ? AND purpose = ? "
             "ORDER BY given_at, consent_id",
             [subject_id, purpose],
         )

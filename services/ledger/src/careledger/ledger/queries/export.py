@@ -11,33 +11,43 @@ import hashlib
 import json
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from careledger.ledger.projections import PROJECTIONS, subject_key
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.domain.projections import subject_key
 
 Format = Literal["csv", "parquet"]
 VERSION = "careledger-ledger 0.1.0"
 LOG_TABLES = {"events": ("sequence",), "rejected": ("sequence",)}
 # Left out of the files: the wall-clock time a rejection was written (the same log must
 # give the same bytes), and the subject key, an index for queries rather than a fact.
-HIDDEN = {"rejected": ("rejected_at",)} | {
-    p.name: (subject_key.COLUMN,) for p in PROJECTIONS if subject_key.COLUMN in p.table.columns
-}
+HIDDEN: dict[str, tuple[str, ...]] = {"rejected": ("rejected_at",)}
 
 
-def tables() -> dict[str, tuple[str, ...]]:
+def tables(projections: Sequence[Projection]) -> dict[str, tuple[str, ...]]:
     """Every exported table and the columns it is ordered by."""
-    return LOG_TABLES | {p.name: p.table.key for p in PROJECTIONS}
+    return LOG_TABLES | {p.name: p.table.key for p in projections}
 
 
-def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str, Any]:
+def hidden(projections: Sequence[Projection]) -> dict[str, tuple[str, ...]]:
+    """The columns of each table left out of the files."""
+    keyed = {
+        p.name: (subject_key.COLUMN,) for p in projections if subject_key.COLUMN in p.table.columns
+    }
+    return HIDDEN | keyed
+
+
+def export(
+    con: duckdb.DuckDBPyConnection, out: Path, fmt: Format, projections: Sequence[Projection]
+) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     con.execute("BEGIN TRANSACTION")  # one snapshot: a commit meanwhile changes nothing here
     try:
-        return _export(con, out, fmt)
+        return _export(con, out, fmt, projections)
     finally:
         con.execute("ROLLBACK")
 
@@ -57,14 +67,18 @@ def put_in_place(staging: Path, final: Path) -> Path:
     return final
 
 
-def _export(con: duckdb.DuckDBPyConnection, out: Path, fmt: Format) -> dict[str, Any]:
+def _export(
+    con: duckdb.DuckDBPyConnection, out: Path, fmt: Format, projections: Sequence[Projection]
+) -> dict[str, Any]:
     position = con.execute("SELECT sequence, hash FROM ledger_position").fetchall()
     files = []
-    for table, key in tables().items():
+    left_out = hidden(projections)
+    for table, key in tables(projections).items():
         target = out / f"{table}.{fmt}"
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
         quoted = str(target).replace("'", "''")
-        columns = f"* EXCLUDE ({', '.join(hidden)})" if (hidden := HIDDEN.get(table)) else "*"
+        columns = f"* EXCLUDE ({', '.join(cut)})" if (cut := left_out.get(table)) else "*"
+
         con.execute(
             f"COPY (SELECT {columns} FROM {table} ORDER BY {', '.join(key)}) "
             f"TO '{quoted}' ({options})"

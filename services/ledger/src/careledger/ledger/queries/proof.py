@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from careledger.ledger.chain import link
+from careledger.ledger.domain.chain import link
 
 FORMAT = "careledger-proof/1"
 CHAIN_RULE = "hash = SHA-256(prev_hash || sequence as 8-byte big-endian || payload bytes)"

@@ -55,9 +55,9 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from careledger.ledger.application.export import VERSION, Format, sha256_of
-from careledger.ledger.projections._rows import registered
-from careledger.ledger.projections.complaint_days import CLOSED
+from careledger.ledger.domain.projections.complaint_days import CLOSED
+from careledger.ledger.duck import registered
+from careledger.ledger.queries.export import VERSION, Format, sha256_of
 
 Dimension = Literal["product", "cause", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("product", "cause", "channel")

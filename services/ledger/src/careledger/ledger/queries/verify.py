@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from careledger.ledger import duck
-from careledger.ledger.application.rebuild import rebuild_projections
-from careledger.ledger.chain import GENESIS, link
-from careledger.ledger.event_key import key_of
-from careledger.ledger.projections import PROJECTIONS, Projection
+from careledger.ledger.domain.chain import GENESIS, link
+from careledger.ledger.domain.event_key import key_of
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.ingest.rebuild import rebuild_projections
 
 # The registers rebuilt in memory to compare: beyond this DuckDB spills rather than
 # holding them all (its default limit is 80% of the machine's memory).
@@ -105,7 +105,7 @@ async def compare_with_stream(
 def compare_with_rebuild(
     con: duckdb.DuckDBPyConnection,
     report: Report,
-    projections: Sequence[Projection] = PROJECTIONS,
+    projections: Sequence[Projection],
 ) -> None:
     fresh = duck.scratch(COMPARE_MEMORY)
     rebuild_projections(con, fresh, projections)
@@ -137,7 +137,11 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, chunk: int = 10_000) -> Iter
     cursor.close()
 
 
-async def verify(con: duckdb.DuckDBPyConnection, stream: StreamMessages | None) -> Report:
+async def verify(
+    con: duckdb.DuckDBPyConnection,
+    stream: StreamMessages | None,
+    projections: Sequence[Projection],
+) -> Report:
     """All three checks; the rebuild only when the chain holds (corrupt bytes prove nothing)."""
     report = Report()
     verify_chain(con, report)
@@ -146,5 +150,5 @@ async def verify(con: duckdb.DuckDBPyConnection, stream: StreamMessages | None) 
     if stream is not None:
         await compare_with_stream(con, stream, report)
     if report.ok:
-        compare_with_rebuild(con, report)
+        compare_with_rebuild(con, report, projections)
     return report

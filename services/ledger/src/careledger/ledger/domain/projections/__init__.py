@@ -1,11 +1,14 @@
-"""The registers: one module per auditor question, each rebuildable from the log.
+"""The registers' projections: one module per auditor question, each rebuildable from the log.
 
 Every projection keeps one table, maintained in the same DuckDB transaction as the
 events it was built from; every row carries the ids of the events behind it
-(``event_ids``: its lineage).
+(``event_ids``: its lineage). Those that compute deadlines are built with the ``Policy``
+the composition root loaded.
 """
 
-from careledger.ledger.projections import (
+from careledger.ledger.deadlines import Policy
+from careledger.ledger.domain.projection import Projection
+from careledger.ledger.domain.projections import (
     complaint_deadlines,
     complaints,
     consents,
@@ -15,17 +18,20 @@ from careledger.ledger.projections import (
     escalations,
     timeline,
 )
-from careledger.ledger.projections._rows import Projection
 
-PROJECTIONS: tuple[Projection, ...] = (
-    contacts.PROJECTION,
-    consents.PROJECTION,
-    complaints.PROJECTION,
-    complaint_deadlines.PROJECTION,
-    escalations.PROJECTION,
-    escalation_decisions.PROJECTION,
-    erasures.PROJECTION,
-    timeline.PROJECTION,
-)
 
-__all__ = ["PROJECTIONS", "Projection"]
+def projections(policy: Policy) -> tuple[Projection, ...]:
+    """Every projection the ledger keeps, in the order a batch is applied to them."""
+    return (
+        contacts.PROJECTION,
+        consents.PROJECTION,
+        complaints.projection(policy),
+        complaint_deadlines.projection(policy),
+        escalations.PROJECTION,
+        escalation_decisions.PROJECTION,
+        erasures.PROJECTION,
+        timeline.PROJECTION,
+    )
+
+
+__all__ = ["Projection", "projections"]

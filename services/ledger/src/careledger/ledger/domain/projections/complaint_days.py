@@ -13,8 +13,8 @@ redress above zero and its amount. Days are UTC dates, as the return's periods a
 from collections.abc import Iterator
 from decimal import Decimal
 
-from careledger.ledger.projections._rows import Key, Row, Table
-from careledger.ledger.projections._tally import Measures, Tally, utc_day
+from careledger.ledger.domain.rows import Key, Row, Table
+from careledger.ledger.domain.tally import Measures, Tally, utc_day
 
 DIMENSIONS = ("product", "cause", "channel")
 BANDS = ("within_3_business_days", "within_8_weeks", "after_8_weeks")

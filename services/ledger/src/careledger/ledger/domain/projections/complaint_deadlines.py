@@ -53,14 +53,14 @@ extended deadline). Only a ``duty`` lapses into ``breached`` while unmet; the ot
 another subject than the one who filed it, repeated ones, and acknowledgements after the
 resolution change nothing (as in ``complaints``).
 
-**Determinism.** Regimes and calendars are loaded once per process, on first use
-(``policy()``), from the shipped files plus ``$CARELEDGER_REGIMES_DIR`` and
-``$CARELEDGER_CALENDARS_DIR``: the rows are a function of the events and that data, so a
-rebuild equals the incremental result. Rows keep the regime version and holidays version
-they were computed with; after changing regime or calendar data, run ``careledger ledger
-rebuild`` (until then ``verify`` names the rows a rebuild would change). A malformed policy
-file raises ``PolicyFileError`` at the first filing: a configuration error to fix, not a
-fact to record.
+**Determinism.** The regimes and calendars come from the ``Policy`` the projection is built
+with (``projection(policy)``; the composition root loads it once from the shipped files plus
+``$CARELEDGER_REGIMES_DIR`` and ``$CARELEDGER_CALENDARS_DIR``): the rows are a function of
+the events and that data, so a rebuild equals the incremental result. Rows keep the regime
+version and holidays version they were computed with; after changing regime or calendar
+data, run ``careledger ledger rebuild`` (until then ``verify`` names the rows a rebuild
+would change). A malformed policy file raises ``PolicyFileError`` when the policy is loaded,
+at start: a configuration error to fix, not a fact to record.
 
 **Loading.** Acknowledgement and resolution events name a complaint, not its regimes, so
 the rows are loaded and folded per complaint: ``keys_of`` gives ``(complaint_id,)`` and
@@ -68,7 +68,6 @@ the rows are loaded and folded per complaint: ``keys_of`` gives ``(complaint_id,
 """
 
 import datetime as dt
-import functools
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -78,26 +77,18 @@ from careledger.contracts.events import (
     ComplaintFiled,
     ComplaintResolved,
 )
-from careledger.ledger.application.applied import Applied
 from careledger.ledger.deadlines import (
-    DEFAULT_AT_RISK_MARGIN,
-    Calendars,
     Case,
     Deadline,
     DeadlineError,
+    Policy,
     Regime,
     deadlines_for,
-    load_calendars,
-    load_regimes,
 )
-from careledger.ledger.projections._rows import (
-    Key,
-    Row,
-    RowProjection,
-    Rows,
-    Table,
-)
-from careledger.ledger.projections._tally import Measures, Tally, utc_day
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import Bound, RowProjection
+from careledger.ledger.domain.rows import Key, Row, Rows, Table
+from careledger.ledger.domain.tally import Measures, Tally, utc_day
 
 TABLE = Table(
     "complaint_deadlines",
@@ -136,23 +127,17 @@ NO_REGIME = ("none", "no_applicable_regime")
 NOTICE, EXTENDED = "_extension_notice", "_extended"
 
 
-@functools.cache
-def policy() -> tuple[tuple[Regime, ...], Calendars]:
-    """The regimes and calendars of this process, loaded on first use and kept."""
-    return load_regimes(), load_calendars()
-
-
 def keys_of(applied: Applied) -> list[Key]:
     assert isinstance(applied.event, HANDLES)
     return [(applied.event.complaint_id,)]
 
 
-def evolve(rows: Rows, applied: Applied) -> None:
+def evolve(rows: Rows, applied: Applied, policy: Policy) -> None:
     """Fold one event into the rows of its complaint (``rows`` holds that complaint only)."""
     event = applied.event
     if isinstance(event, ComplaintFiled):
         if not rows:
-            rows.update((TABLE.key_of(row), row) for row in filed_rows(event))
+            rows.update((TABLE.key_of(row), row) for row in filed_rows(event, policy))
         return
     assert isinstance(event, ComplaintAcknowledged | ComplaintDeadlineExtended | ComplaintResolved)
     mine = list(rows.values())
@@ -182,7 +167,7 @@ def _extend(rows: Rows, event: ComplaintDeadlineExtended) -> None:
             continue
         notice["met_at"] = event.occurred_at
         notice["event_ids"] = [*notice["event_ids"], event.event_id]
-        if not _in_time(event.occurred_at, notice):
+        if not in_time(event.occurred_at, notice):
             continue
         base = milestone.removesuffix(NOTICE)
         for name, obligation in ((base, "extended"), (base + EXTENDED, "duty")):
@@ -192,15 +177,15 @@ def _extend(rows: Rows, event: ComplaintDeadlineExtended) -> None:
                 row["event_ids"] = [*row["event_ids"], event.event_id]
 
 
-def _in_time(instant: dt.datetime, row: Row) -> bool:
+def in_time(instant: dt.datetime, row: Row) -> bool:
     """As ``with_status`` judges it: a whole due day lapses at its end, an hour at once."""
     due: dt.datetime = row["due"]
     return instant < due if row["due_whole_day"] else instant <= due
 
 
-def filed_rows(event: ComplaintFiled) -> list[Row]:
+def filed_rows(event: ComplaintFiled, policy: Policy) -> list[Row]:
     """The rows of a new complaint: one per milestone of each regime, or a row saying why not."""
-    regimes, calendars = policy()
+    regimes, calendars = policy.regimes, policy.calendars
     named = frozenset(event.regimes)
     case = Case(
         received_at=event.occurred_at,
@@ -301,7 +286,7 @@ def regime_counts(row: Row) -> Iterator[tuple[Key, Measures]]:
     milestone, obligation = row["milestone"], row["obligation"]
     base = milestone == "final_response" and obligation != "extended"
     if base or (milestone == "final_response_extended" and obligation == "duty"):
-        met = row["met_at"] is not None and _in_time(row["met_at"], row)
+        met = row["met_at"] is not None and in_time(row["met_at"], row)
         yield (
             (utc_day(row["resolved_at"]), row["regime_id"]),
             {
@@ -326,54 +311,15 @@ REGIME_DAYS = Tally(
     regime_counts,
 )
 
-# 2: extension notices met by ComplaintDeadlineExtended
-PROJECTION = RowProjection(
-    TABLE,
-    HANDLES,
-    keys_of,
-    evolve,
-    scope=("complaint_id",),
-    version=2,
-    tallies=(REGIME_DAYS,),
-)
 
-
-def with_status(
-    now: dt.datetime | None = None, at_risk_margin: dt.timedelta = DEFAULT_AT_RISK_MARGIN
-) -> str:
-    """The register as an auditor reads it: each row with its status and days open.
-
-    ``status``: ``met`` (met in time); ``breached`` (met late, or a duty not met by its
-    due time); ``lapsed`` (an option, conditional or untracked milestone whose time passed
-    without it, or an option met late: not a breach by itself); ``at_risk`` (not met,
-    within ``at_risk_margin`` of lapsing); ``open``; ``not_computed`` (no due date);
-    ``extended`` (a base milestone not met in time, replaced by its extended deadline after
-    an extension notice in time).
-    ``days_open``: calendar days, in the calendar's timezone, from receipt to the
-    resolution or to ``now``. ``now`` defaults to the query's ``now()``. (Business days
-    open need the calendar: ``registers.query`` adds ``business_days_open`` to each row.)
-    """
-    if now is not None and now.utcoffset() is None:
-        raise ValueError("with_status(): now must be timezone-aware")
-    at = "now()" if now is None else f"TIMESTAMPTZ '{now.astimezone(dt.UTC).isoformat()}'"
-    margin = f"to_microseconds({at_risk_margin // dt.timedelta(microseconds=1)})"
-
-    def in_time(instant: str) -> str:
-        return f"(CASE WHEN due_whole_day THEN {instant} < due ELSE {instant} <= due END)"
-
-    zone = "coalesce(timezone, 'UTC')"
-    return (
-        "SELECT *, CASE"
-        " WHEN due IS NULL THEN 'not_computed'"
-        f" WHEN met_at IS NOT NULL AND {in_time('met_at')} THEN 'met'"
-        " WHEN obligation = 'extended' THEN 'extended'"
-        " WHEN met_at IS NOT NULL AND obligation = 'option' THEN 'lapsed'"
-        " WHEN met_at IS NOT NULL THEN 'breached'"
-        f" WHEN NOT {in_time(at)} AND obligation = 'duty' THEN 'breached'"
-        f" WHEN NOT {in_time(at)} THEN 'lapsed'"
-        f" WHEN {at} >= due - {margin} THEN 'at_risk'"
-        " ELSE 'open' END AS status,"
-        f" date_diff('day', CAST(timezone({zone}, received_at) AS DATE),"
-        f" CAST(timezone({zone}, coalesce(resolved_at, {at})) AS DATE)) AS days_open"
-        " FROM complaint_deadlines"
+def projection(policy: Policy) -> RowProjection:
+    # 2: extension notices met by ComplaintDeadlineExtended
+    return RowProjection(
+        TABLE,
+        HANDLES,
+        keys_of,
+        Bound(evolve, policy),
+        scope=("complaint_id",),
+        version=2,
+        tallies=(REGIME_DAYS,),
     )

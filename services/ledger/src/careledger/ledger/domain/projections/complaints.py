@@ -9,7 +9,7 @@ escalation level, ``escalated_at`` the last escalation (each one is in ``escalat
 (or holding reply) the customer got, if any; per-regime effects are in
 ``complaint_deadlines``.
 ``return_band``: how long it took to close, in the complaints return's bands (within 3
-business days, within 8 weeks, after; ``application/return_bands``), fixed when it
+business days, within 8 weeks, after; ``domain/return_bands``), fixed when it
 closes; NULL with ``return_band_problem`` saying why when its calendar cannot tell.
 The return reads the register's tallies by day (``complaint_days``).
 
@@ -22,7 +22,6 @@ record stands and the event stays in ``events`` and the timeline.
 import datetime as dt
 from decimal import Decimal
 
-from careledger.contracts._vocabulary import INTERNAL_LEVELS
 from careledger.contracts.events import (
     ComplaintAcknowledged,
     ComplaintDeadlineExtended,
@@ -31,12 +30,13 @@ from careledger.contracts.events import (
     ComplaintFiled,
     ComplaintResolved,
 )
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.application.return_bands import band
-from careledger.ledger.deadlines import DeadlineError
-from careledger.ledger.projections import complaint_days
-from careledger.ledger.projections._rows import Key, Row, RowProjection, Rows, Table
-from careledger.ledger.projections.complaint_deadlines import policy
+from careledger.contracts.vocabulary import INTERNAL_LEVELS
+from careledger.ledger.deadlines import Calendars, DeadlineError, Policy
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import Bound, RowProjection
+from careledger.ledger.domain.projections import complaint_days
+from careledger.ledger.domain.return_bands import band
+from careledger.ledger.domain.rows import Key, Row, Rows, Table
 
 TABLE = Table(
     "complaints",
@@ -91,7 +91,7 @@ def keys_of(applied: Applied) -> list[Key]:
     return [(applied.event.complaint_id,)]
 
 
-def evolve(rows: Rows, applied: Applied) -> None:
+def evolve(rows: Rows, applied: Applied, calendars: Calendars) -> None:
     event = applied.event
     if isinstance(event, ComplaintFiled):
         rows.setdefault((event.complaint_id,), _filed(event))
@@ -129,15 +129,17 @@ def evolve(rows: Rows, applied: Applied) -> None:
                 escalation_rights_text_version=event.escalation_rights_text_version,
                 status="resolved",
             )
-            row.update(_band(row["received_at"], event.occurred_at, row["jurisdiction"]))
+            row.update(_band(row["received_at"], event.occurred_at, row["jurisdiction"], calendars))
         case _:
             return
     row["event_ids"] = [*row["event_ids"], event.event_id]
 
 
-def _band(received_at: dt.datetime, resolved_at: dt.datetime, jurisdiction: str) -> Row:
+def _band(
+    received_at: dt.datetime, resolved_at: dt.datetime, jurisdiction: str, calendars: Calendars
+) -> Row:
     try:
-        return {"return_band": band(received_at, resolved_at, jurisdiction, policy()[1])}
+        return {"return_band": band(received_at, resolved_at, jurisdiction, calendars)}
     except DeadlineError as exc:
         return {"return_band": None, "return_band_problem": str(exc)}
 
@@ -164,7 +166,13 @@ def _filed(event: ComplaintFiled) -> Row:
     }
 
 
-# 2: extension columns; 3: the return band
-PROJECTION = RowProjection(
-    TABLE, HANDLES, keys_of, evolve, version=3, tallies=complaint_days.TALLIES
-)
+def projection(policy: Policy) -> RowProjection:
+    # 2: extension columns; 3: the return band
+    return RowProjection(
+        TABLE,
+        HANDLES,
+        keys_of,
+        Bound(evolve, policy.calendars),
+        version=3,
+        tallies=complaint_days.TALLIES,
+    )

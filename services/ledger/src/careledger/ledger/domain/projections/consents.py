@@ -10,17 +10,18 @@ Facts intake refuses change nothing here, so the first record stands: a second
 withdrawn, and a withdrawal by another subject than the one who gave the consent.
 
 Erasure: ``SubjectErased`` leaves these rows as they are — the proof of past lawful
-processing is kept (Art. 17(3)(b), (e)). It is recorded once per subject in the
-``erasures`` table (projections/erasures.py) and joined at read time
-(``WITH_ERASURE``). Marking each consent row would need ``keys_of`` to find a subject's
-consent ids, which one event cannot tell; the join keeps this projection pure and
-batch-independent, and serves every register alike.
+processing is kept (Art. 17(3)(b), (e)). It is recorded once per subject in the ``erasures``
+table (``erasures.py``) and joined at read time (``queries/registers/consents.py``). Marking
+each consent row would need ``keys_of`` to find a subject's consent ids, which one event
+cannot tell; the join keeps this projection pure and batch-independent, and serves every
+register alike.
 """
 
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections import subject_key
-from careledger.ledger.projections._rows import Key, Row, RowProjection, Rows, Table
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.projections import subject_key
+from careledger.ledger.domain.rows import Key, Row, Rows, Table
 
 TABLE = Table(
     "consents",
@@ -52,12 +53,6 @@ TABLE = Table(
     },
     key=("consent_id", "purpose"),
 )
-
-WITH_ERASURE = (
-    "SELECT c.*, e.erased_at AS subject_erased_at "
-    "FROM consents c LEFT JOIN erasures e USING (subject_id)"
-)
-"""The consent register as an auditor reads it: each row with its subject's erasure."""
 
 
 def keys_of(applied: Applied) -> list[Key]:

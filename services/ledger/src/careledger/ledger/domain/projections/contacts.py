@@ -5,8 +5,9 @@ whose contact it is changes nothing (intake refuses both; a direct publisher may
 """
 
 from careledger.contracts.events import ContactClosed, ContactOpened
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.rows import Key, Rows, Table
 
 TABLE = Table(
     "contacts",

@@ -2,7 +2,7 @@
 
 One row per erased subject. The registers keep their structural rows after an erasure
 (consent proof, complaint files: Art. 17(3)(b), (e)); they learn of it by joining this
-table on ``subject_id`` (see ``consents.WITH_ERASURE``). What was kept is stored as three
+table on ``subject_id`` (``queries/registers/consents.py``). What was kept is stored as three
 parallel lists, one entry per retained record class: the class, its Art. 17(3)
 exemption and the reason.
 
@@ -11,8 +11,9 @@ nothing here (the first erasure stands; the event stays in ``events`` and the ti
 """
 
 from careledger.contracts.events import SubjectErased
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.rows import Key, Rows, Table
 
 TABLE = Table(
     "erasures",

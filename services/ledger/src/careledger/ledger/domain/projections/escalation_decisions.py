@@ -9,8 +9,9 @@ hide the real one.
 """
 
 from careledger.contracts.events import ComplaintEscalationDecided
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.rows import Key, Rows, Table
 
 TABLE = Table(
     "escalation_decisions",

@@ -5,16 +5,18 @@ external bodies alike; ``external`` says the level is outside the company (consu
 office, ombudsman, arbitration, regulator, court).
 
 The event does not carry the tracking code, and ``keys_of`` sees one event, not the
-complaints table: rows keep complaint_id and ``WITH_COMPLAINT`` joins ``complaints`` for
-the tracking code. That join also leaves out an escalation of a complaint the register
-does not hold, or made by another subject than the one who filed it (intake refuses
-both), which this table records as the log has it.
+complaints table: rows keep complaint_id and the register
+(``queries/registers/escalations.py``) joins ``complaints`` for the tracking code. That join
+also leaves out an escalation of a complaint the register does not hold, or made by another
+subject than the one who filed it (intake refuses both), which this table records as the log
+has it.
 """
 
-from careledger.contracts._vocabulary import INTERNAL_LEVELS
 from careledger.contracts.events import ComplaintEscalated
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections._rows import Key, RowProjection, Rows, Table
+from careledger.contracts.vocabulary import INTERNAL_LEVELS
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import RowProjection
+from careledger.ledger.domain.rows import Key, Rows, Table
 
 TABLE = Table(
     "escalations",
@@ -35,12 +37,6 @@ TABLE = Table(
     },
     key=("event_id",),
 )
-
-WITH_COMPLAINT = (
-    "SELECT e.*, c.tracking_code FROM escalations e JOIN complaints c "
-    "ON c.complaint_id = e.complaint_id AND c.subject_id = e.subject_id"
-)
-"""The escalation register as an auditor reads it: each escalation with its tracking code."""
 
 
 def keys_of(applied: Applied) -> list[Key]:

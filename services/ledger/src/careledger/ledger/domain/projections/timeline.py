@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from careledger.contracts.events import Event
-from careledger.ledger.application.applied import Applied
-from careledger.ledger.projections import subject_key
-from careledger.ledger.projections._rows import EventProjection, Table
+from careledger.ledger.domain.applied import Applied
+from careledger.ledger.domain.projection import EventProjection
+from careledger.ledger.domain.projections import subject_key
+from careledger.ledger.domain.rows import Table
 
 TABLE = Table(
     "timeline",

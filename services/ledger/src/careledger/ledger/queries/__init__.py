@@ -1,0 +1,1 @@
+"""The read side: the questions auditors ask of the registers and the log."""
