@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from bench.common import cpu_model
+from bench.common import ROOT, cpu_model
 
 LEDGER_TARGET = 50_000
 INTAKE_TARGET = 5_000
@@ -284,7 +284,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "bound": f"{rebuild['per_s']['median']:,.0f} events/s: every payload decoded "
                 "again and folded into each projection in Python (the same apply as the live "
                 "ledger), in one process per core, each over its part of the events "
-                "(`application/rebuild_parts.py`): the cores, not DuckDB, are the limit.",
+                "(`adapters/rebuild_parts.py`): the cores, not DuckDB, are the limit.",
             }
         )
     queries = results.get("queries_big") or results.get("queries")
@@ -614,44 +614,19 @@ def where_the_time_goes(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-INTRO = """# Performance
+RUN_LOG = ROOT / "bench" / "results" / "runs.md"
+INTRO = """# Benchmark runs
 
-Written by `make bench` (`bench/`, see `bench/run.py`): every section below is one run,
-appended, newest last. Figures are ratios to this machine's own ceilings measured in the
-same run — plain nats-py and DuckDB doing the least work the ledger and intake could do —
-never timed assertions in tests. Raw numbers, per-run values, RSS samples, per-section
-load from other processes and the profile's top entries are in
-`bench/results/latest.json`; the full pyinstrument text in `bench/results/ledger-profile.txt`.
-
-How it measures:
-
-- nats-server processes from `careledger.stack.nats_server.NatsServer` in a temp dir, on
-  free ports, `sync_interval: always` (production's setting); `2m` (nats-server's default;
-  the config does not accept the word "default") for the comparison. The event stream is
-  filled with sync 2m for speed and the server restarted with `always` before measuring.
-- Events from `bench/events.py`: `careledger.contracts` structs encoded as intake encodes
-  them, stories interleaved (contacts, consents, complaints with acknowledgements,
-  escalations, resolutions, withdrawals), fixed seed. The issue's "~400 bytes" is the
-  envelope alone; with the fields intake fills, events average ~640 bytes.
-- Ledger: the real `LedgerStore`/`LedgerConsumer`/`DeadLetters`/`LedgerRunner` in a child
-  process, stepped until the position reaches the stream's last sequence and the server
-  reports nothing pending; each run a fresh DuckDB file and durable, and each run right
-  after a run of each consume ceiling, so that its ratio compares like with like.
-- Queries at 10M events (`--query-events 10000000 --query-db FILE`): a ledger file filled by
-  `bench/ledger_file.py` through the ledger's own `ingest` and `LedgerStore.commit` in
-  batches of 5000, without the stream (hours at the ledger's rate otherwise), then the
-  same questions as at 1M.
-- The machine is shared (other sessions run test suites on the same 2 cores): every
-  section records how many cores other processes used meanwhile (`load` in latest.json);
-  where that is high, every figure is low, ceilings included.
-- Intake: `python -m careledger.intake.entrypoints.cli` as a subprocess, the load driver
-  (`bench/intake.py`) as another: customer stories whose commands each read the aggregates
-  they touch before deciding, over HTTP (a minimal keep-alive HTTP/1.1 client, one
-  connection per worker: httpx spent 1-4 ms of CPU per request here and became the bound;
-  `"client": "httpx"` still selects it) and over NATS request/reply (nats-py).
+Every `make bench` run appends its section here (`bench/report.py`), newest last. Between
+them, sections measured by hand say what changed and what it did. Module paths are as they
+were at the time of each section. The current figures, the targets, what bounds them and
+how the bench measures are in `docs/performance.md`; every raw figure of the last run is in
+`latest.json` beside this file.
 """
 
 
-def append_markdown(results: dict[str, Any], path: Path) -> None:
+def append_markdown(results: dict[str, Any], path: Path = RUN_LOG) -> None:
+    """Append the run's section to the run log, newest last (the log starts with INTRO)."""
     existing = path.read_text() if path.exists() else INTRO
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(existing.rstrip("\n") + "\n\n" + markdown(results))

@@ -4,9 +4,10 @@
     python -m bench.run --full     # 1M events for the ledger, rebuild and queries
 
 Writes ``bench/results/latest.json`` (and the profile beside it) and appends the tables to
-``docs/performance.md``. Every nats-server and intake process is started here, in a
-temporary directory, and stopped by PID; the directory is removed at the end
-(``--keep`` keeps it, with the logs and the pyinstrument profile).
+``bench/results/runs.md`` (``docs/performance.md`` keeps the current figures). Every
+nats-server and intake process is started here, in a temporary directory, and stopped by
+PID; the directory is removed at the end (``--keep`` keeps it, with the logs and the
+pyinstrument profile).
 """
 
 from __future__ import annotations
@@ -372,7 +373,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-events", type=int, default=50_000)
     parser.add_argument("--quiet-wait", type=float, default=30.0)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
-    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/")
+    parser.add_argument(
+        "--no-docs", action="store_true", help="do not append to bench/results/runs.md"
+    )
     args = parser.parse_args(argv)
     size = args.events or (1_000_000 if args.full else 200_000)
     sizes = sorted({min(200_000, size), size})
@@ -440,8 +443,8 @@ def main(argv: list[str] | None = None) -> None:
     (RESULTS / "latest.json").write_text(text)
     log(f"wrote {RESULTS / 'latest.json'}")
     if not args.no_docs:
-        report.append_markdown(results, ROOT / "docs" / "performance.md")
-        log("appended to docs/performance.md")
+        report.append_markdown(results)
+        log(f"appended to {report.RUN_LOG.relative_to(ROOT)}")
     log(f"bench took {results['meta']['wall_seconds'] / 60:.1f} min")
 
 

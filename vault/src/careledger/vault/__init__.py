@@ -1,4 +1,4 @@
-"""CareLedger's personal-data vault (DESIGN §6), shared by intake (writes) and ledger (reads).
+"""CareLedger's personal-data vault, shared by intake (writes) and ledger (reads).
 
 Personal data is sealed with AES-256-GCM under a per-subject data key; the data keys are
 wrapped by a master key from the environment; everything lives in one JetStream KV bucket.

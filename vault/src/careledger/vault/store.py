@@ -1,4 +1,4 @@
-"""The personal-data vault on a JetStream KV bucket (DESIGN §6).
+"""The personal-data vault on a JetStream KV bucket (docs/architecture.md, "The vault").
 
 ``s.<subject_id>.key`` holds the subject's keys (``keys``); ``s.<subject_id>.d.<vault_key>``
 holds one record sealed by the subject's data key. Erasure deletes each message of

@@ -1,4 +1,4 @@
-"""Ensure the streams exist with the settings of DESIGN §3, and never rewrite them silently.
+"""Ensure the streams exist as docs/architecture.md says, and never rewrite them silently.
 
 Settings that guard the trail (storage, deny_delete, deny_purge, subjects, retention and
 limits) are compared on an existing stream: a difference stops the service with a message
