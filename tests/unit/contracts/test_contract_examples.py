@@ -1,7 +1,9 @@
 """The examples under contracts/examples are the contract, shown: each decodes or is refused."""
 
 import inspect
+import json
 import re
+from typing import Any
 
 import msgspec
 import pytest
@@ -82,11 +84,25 @@ def _strings(value: object) -> list[str]:
 EVENT_EXAMPLES = [e for e in VALID + INVALID if e.family == "events"]
 
 
+def shown_refused(example: Example) -> object:
+    """The payload without the field an invalid example is refused for: an example may
+    hold an e-mail address there, to show that it is refused."""
+    payload = json.loads(json.dumps(example.payload))
+    steps = re.findall(r"\.(\w+)|\[(\d+)\]", example.expect_field)
+    if steps:
+        *parents, last = steps
+        holder = payload
+        for key, index in parents:
+            holder = holder[key] if key else holder[int(index)]
+        holder.pop(last[0], None)
+    return payload
+
+
 @pytest.mark.parametrize("example", EVENT_EXAMPLES, ids=ids(EVENT_EXAMPLES))
 def test_event_examples_carry_no_email_address_or_phone_number(example: Example) -> None:
     suspicious = [
         text
-        for text in _strings(example.payload)
+        for text in _strings(shown_refused(example))
         if not (_ID.match(text) or _HASH.match(text)) and _PERSONAL.search(text)
     ]
 
@@ -97,11 +113,43 @@ EVENT_VALID = [e for e in VALID if e.family == "events"]
 COMMAND_VALID = [e for e in VALID if e.family == "commands"]
 
 
-@pytest.mark.parametrize("example", EVENT_VALID, ids=ids(EVENT_VALID))
-def test_events_tolerate_an_unknown_top_level_field(example: Example) -> None:
-    newer = {**example.payload, "sentiment_score": 0.42}
+def objects_in(value: object, path: str = "$") -> list[tuple[str, dict[str, Any]]]:
+    """Every JSON object in ``value`` with its path: the top level, parts, list items."""
+    if isinstance(value, dict):
+        held = [found for key, item in value.items() for found in objects_in(item, f"{path}.{key}")]
+        return [(path, value), *held]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in objects_in(item, f"{path}[{i}]")]
+    return []
 
-    assert example.decode(newer) == example.decode()
+
+EVENT_OBJECTS = [
+    (example, path) for example in EVENT_VALID for path, _ in objects_in(example.payload)
+]
+
+
+@pytest.mark.parametrize(
+    ("example", "path"), EVENT_OBJECTS, ids=[f"{e.id}:{p}" for e, p in EVENT_OBJECTS]
+)
+def test_events_refuse_an_unknown_field_in_every_object_they_hold(
+    example: Example, path: str
+) -> None:
+    payload = json.loads(json.dumps(example.payload))
+    dict(objects_in(payload))[path]["email"] = "maria.garcia@example.com"
+
+    with pytest.raises(InvalidPayload) as refused:
+        example.decode(payload)
+
+    assert (refused.value.error.field, refused.value.error.rule) == (
+        f"{path}.email",
+        "unknown_field",
+    )
+
+
+def test_every_object_an_event_can_hold_appears_in_some_valid_example() -> None:
+    held = {path.split(".", 1)[-1] for _, path in EVENT_OBJECTS if path != "$"}
+
+    assert {"actor", "source", "personal", "notice", "evidence", "redress", "retained[0]"} <= held
 
 
 @pytest.mark.parametrize("example", COMMAND_VALID, ids=ids(COMMAND_VALID))

@@ -5,6 +5,8 @@ from typing import Annotated
 import msgspec
 
 from careledger.contracts.vocabulary import (
+    LABEL_RULE,
+    REFERENCE_RULE,
     ActorKind,
     Art17Exemption,
     Channel,
@@ -14,23 +16,29 @@ from careledger.contracts.vocabulary import (
     Instant,
     Label,
     RedressKind,
+    Reference,
     Sha256Hex,
+    TextVersion,
 )
 
 
-class Part(msgspec.Struct, frozen=True, kw_only=True):
-    """Base of the small value objects.
-
-    Like events they tolerate unknown fields (forward compatibility of the log); commands
-    are checked for unknown fields at every depth by the command codec instead.
-    """
+class Part(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of the small value objects. Strict, like the events and commands that hold
+    them: an unknown field is refused, so nothing unnamed (an e-mail address, say) rides
+    into the permanent log inside one."""
 
 
 class Actor(Part, frozen=True, kw_only=True):
     """Who did it: an agent (by staff id), a system, or the customer themself."""
 
     kind: ActorKind
-    id: Code
+    id: Annotated[
+        Code,
+        msgspec.Meta(
+            description="A staff id (agent), a service (system) or the subject_id (customer): "
+            "a code, never a name or an e-mail address."
+        ),
+    ]
 
 
 class Source(Part, frozen=True, kw_only=True):
@@ -45,7 +53,7 @@ class Notice(Part, frozen=True, kw_only=True):
     """The privacy notice or call script the customer was shown, pinned by version and hash."""
 
     id: Code
-    version: Label
+    version: TextVersion
     sha256: Sha256Hex
     shown_at: Instant | None = None
 
@@ -54,7 +62,13 @@ class Evidence(Part, frozen=True, kw_only=True):
     """Where the proof of a fact lives (form submission id, recording id, document id)."""
 
     kind: EvidenceKind
-    reference: Label
+    reference: Annotated[
+        Reference,
+        msgspec.Meta(
+            description="The proof's id in the system that keeps it (a form submission, a "
+            f"recording, a document), e.g. 'rec-2025-03-14-000871'. {REFERENCE_RULE}"
+        ),
+    ]
 
 
 class Redress(Part, frozen=True, kw_only=True):
@@ -74,7 +88,13 @@ class Retention(Part, frozen=True, kw_only=True):
 
     record_class: Code
     exemption: Art17Exemption
-    reason: Label
+    reason: Annotated[
+        Label,
+        msgspec.Meta(
+            description="Why the record class is kept, in general terms, e.g. 'Tax law "
+            f"requires invoices to be kept for six years'. {LABEL_RULE}"
+        ),
+    ]
 
 
 class PersonalRef(Part, frozen=True, kw_only=True):

@@ -5,8 +5,9 @@ handlers take raw messages, so, like intake's OpenAPI, the documents are assembl
 ``python -m careledger.contracts.asyncapi contracts/asyncapi`` (``make schemas``) writes
 ``intake.json`` and ``ledger.json``; a test fails when they drift from the code.
 
-Commands close the parts they share with events (``Actor``, ``Evidence``, ...), events
-leave them open, so in intake's document command definitions live under ``command.<Name>``.
+Events and commands are closed at every depth alike; a command's own definition leaves its
+``type`` tag optional, so in intake's document command definitions live under
+``command.<Name>``.
 """
 
 import json

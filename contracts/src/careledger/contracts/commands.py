@@ -1,36 +1,39 @@
 """Commands: imperative requests to intake. Intake decides whether they become events.
 
-Commands are strict: unknown fields are rejected (at every depth, by the command codec),
-so a misspelt optional field is an error rather than silently dropped. Ids a command
+Commands are strict, like events: unknown fields are refused at every depth, so a misspelt
+optional field is an error rather than silently dropped. Ids a command
 creates (contact, consent, complaint) are optional: intake derives them from the
 caller's idempotency key when absent.
 """
 
 import datetime as dt
-from typing import Annotated, ClassVar, get_args
+from typing import ClassVar, get_args
 
 import msgspec
 
-from careledger.contracts._parts import Actor, Evidence, Notice, PersonalData, Redress, Retention
-from careledger.contracts.events import Purposes
+from careledger.contracts._parts import Actor, Evidence, Notice, PersonalData, Redress
+from careledger.contracts.events import Purposes, Regimes, RetainedRecords
 from careledger.contracts.vocabulary import (
     BodyDecision,
+    BodyName,
     CaseKind,
     Channel,
     Code,
     ConsentMechanism,
     ContactMode,
     ContactOutcome,
+    ControllerName,
     Direction,
     EscalationLevel,
+    ExternalReference,
     Initiator,
     Instant,
     Jurisdiction,
-    Label,
     LawfulBasis,
     OpaqueId,
     ResolutionOutcome,
     SocialNetwork,
+    TextVersion,
 )
 
 
@@ -68,7 +71,7 @@ class CloseContact(Command, frozen=True, kw_only=True, tag="CloseContact"):
 class GiveConsent(Command, frozen=True, kw_only=True, tag="GiveConsent"):
     name: ClassVar[str] = "give-consent"
     consent_id: OpaqueId | None = None
-    controller: Label
+    controller: ControllerName
     purposes: Purposes
     lawful_basis: LawfulBasis | None = None
     mechanism: ConsentMechanism
@@ -98,9 +101,7 @@ class FileComplaint(Command, frozen=True, kw_only=True, tag="FileComplaint"):
     jurisdiction: Jurisdiction
     sector: Code
     vulnerable: bool = False
-    regimes: Annotated[list[Code], msgspec.Meta(max_length=16)] = msgspec.field(
-        default_factory=list
-    )
+    regimes: Regimes = msgspec.field(default_factory=list)
     personal: PersonalData | None = None
 
 
@@ -114,8 +115,8 @@ class EscalateComplaint(Command, frozen=True, kw_only=True, tag="EscalateComplai
     name: ClassVar[str] = "escalate-complaint"
     complaint_id: OpaqueId
     to_level: EscalationLevel
-    body_name: Label | None = None
-    external_reference: Label | None = None
+    body_name: BodyName | None = None
+    external_reference: ExternalReference | None = None
     initiated_by: Initiator
     reason_code: Code
     personal: PersonalData | None = None
@@ -127,7 +128,7 @@ class ResolveComplaint(Command, frozen=True, kw_only=True, tag="ResolveComplaint
     outcome: ResolutionOutcome
     redress: Redress | None = None
     escalation_rights_communicated: bool
-    escalation_rights_text_version: Label | None = None
+    escalation_rights_text_version: TextVersion | None = None
     personal: PersonalData | None = None
 
 
@@ -147,15 +148,13 @@ class RecordEscalationDecision(Command, frozen=True, kw_only=True, tag="RecordEs
     complaint_id: OpaqueId
     level: EscalationLevel
     decision: BodyDecision
-    external_reference: Label | None = None
+    external_reference: ExternalReference | None = None
 
 
 class EraseSubject(Command, frozen=True, kw_only=True, tag="EraseSubject"):
     name: ClassVar[str] = "erase-subject"
     legal_basis: Code
-    retained: Annotated[list[Retention], msgspec.Meta(max_length=32)] = msgspec.field(
-        default_factory=list
-    )
+    retained: RetainedRecords = msgspec.field(default_factory=list)
 
 
 AnyCommand = (
@@ -174,3 +173,5 @@ AnyCommand = (
 # In AnyCommand's order, which the schema index, the AsyncAPI and OpenAPI documents keep.
 COMMAND_TYPES: tuple[type[Command], ...] = get_args(AnyCommand)
 COMMANDS_BY_NAME: dict[str, type[Command]] = {c.name: c for c in COMMAND_TYPES}
+# Privacy commands: a client or a NATS user may send them only when granted by name.
+PRIVACY_COMMANDS = frozenset({EraseSubject.name})

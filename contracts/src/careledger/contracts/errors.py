@@ -4,6 +4,13 @@ import re
 
 import msgspec
 
+from careledger.contracts.vocabulary import (
+    LABEL_PATTERN,
+    LABEL_RULE,
+    REFERENCE_PATTERN,
+    REFERENCE_RULE,
+)
+
 
 class FieldError(msgspec.Struct, frozen=True, kw_only=True):
     """One reason a request was refused: where (a JSON path), which rule, and why."""
@@ -38,6 +45,11 @@ _RULES = (
     ("invalid rfc3339", "format"),
     ("invalid", "format"),
 )
+# What a pattern stands for, in words, where the regex alone would not say it.
+_IN_WORDS = {
+    f"Expected `str` matching regex {pattern!r}": f"Expected {rule[0].lower()}{rule[1:]}"
+    for pattern, rule in ((LABEL_PATTERN, LABEL_RULE), (REFERENCE_PATTERN, REFERENCE_RULE))
+}
 
 
 def field_error_from_validation(exc: msgspec.ValidationError | msgspec.DecodeError) -> FieldError:
@@ -55,4 +67,4 @@ def field_error_from_validation(exc: msgspec.ValidationError | msgspec.DecodeErr
     rule = next((name for needle, name in _RULES if needle in lowered), "malformed")
     if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
         rule = "json"
-    return FieldError(field=path, rule=rule, message=message)
+    return FieldError(field=path, rule=rule, message=_IN_WORDS.get(message, message))

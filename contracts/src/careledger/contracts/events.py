@@ -1,8 +1,10 @@
 """Events: past-tense facts, the only thing the log holds.
 
-Evolution rules: add fields only with defaults; never rename or retype a field; a
-breaking change is a new event type or a new ``schema_version``. Events tolerate
-unknown fields so that an older reader keeps working when a field is added.
+Events are strict, like commands: an unknown field is refused at every depth, so nothing
+unnamed (an e-mail address, say) enters the permanent log. Free text is a label (see
+``vocabulary``), never personal data. Evolution rules: a field is added only with a default
+and a new ``schema_version``, and readers learn it before any publisher sends it; never
+rename or retype a field; a breaking change is a new event type or a new ``schema_version``.
 """
 
 import datetime as dt
@@ -22,30 +24,37 @@ from careledger.contracts._parts import (
 from careledger.contracts.vocabulary import (
     AffirmativeMechanism,
     BodyDecision,
+    BodyName,
     CaseKind,
     Channel,
     Code,
     ContactMode,
     ContactOutcome,
+    ControllerName,
     Direction,
     EscalationLevel,
+    ExternalReference,
     Initiator,
     Instant,
     Jurisdiction,
-    Label,
     LawfulBasis,
     OpaqueId,
     ResolutionOutcome,
     SocialNetwork,
+    TextVersion,
 )
 
 Purposes = Annotated[list[Code], msgspec.Meta(min_length=1, max_length=32)]
+Regimes = Annotated[list[Code], msgspec.Meta(max_length=16)]
+RetainedRecords = Annotated[list[Retention], msgspec.Meta(max_length=32)]
 TrackingCode = Annotated[
     str, msgspec.Meta(pattern=r"^CL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}(?!\n)$")
 ]
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class Event(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=True
+):
     """The envelope every event carries. ``aggregate`` names the stream subject family."""
 
     aggregate: ClassVar[str]
@@ -106,7 +115,7 @@ class ContactClosed(ContactEvent, frozen=True, kw_only=True, tag="ContactClosed"
 
 class ConsentGiven(SubjectEvent, frozen=True, kw_only=True, tag="ConsentGiven"):
     consent_id: OpaqueId
-    controller: Label
+    controller: ControllerName
     purposes: Purposes
     lawful_basis: LawfulBasis | None = None
     mechanism: AffirmativeMechanism
@@ -133,7 +142,7 @@ class ComplaintFiled(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintFi
     jurisdiction: Jurisdiction
     sector: Code
     vulnerable: bool = False
-    regimes: list[Code] = msgspec.field(default_factory=list)
+    regimes: Regimes = msgspec.field(default_factory=list)
 
 
 class ComplaintAcknowledged(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintAcknowledged"):
@@ -144,8 +153,8 @@ class ComplaintAcknowledged(ComplaintEvent, frozen=True, kw_only=True, tag="Comp
 class ComplaintEscalated(ComplaintEvent, frozen=True, kw_only=True, tag="ComplaintEscalated"):
     from_level: EscalationLevel
     to_level: EscalationLevel
-    body_name: Label | None = None
-    external_reference: Label | None = None
+    body_name: BodyName | None = None
+    external_reference: ExternalReference | None = None
     initiated_by: Initiator
     reason_code: Code
 
@@ -154,7 +163,7 @@ class ComplaintResolved(ComplaintEvent, frozen=True, kw_only=True, tag="Complain
     outcome: ResolutionOutcome
     redress: Redress | None = None
     escalation_rights_communicated: bool
-    escalation_rights_text_version: Label | None = None
+    escalation_rights_text_version: TextVersion | None = None
 
 
 class ComplaintDeadlineExtended(
@@ -177,12 +186,12 @@ class ComplaintEscalationDecided(
 
     level: EscalationLevel
     decision: BodyDecision
-    external_reference: Label | None = None
+    external_reference: ExternalReference | None = None
 
 
 class SubjectErased(SubjectEvent, frozen=True, kw_only=True, tag="SubjectErased"):
     legal_basis: Code
-    retained: list[Retention] = msgspec.field(default_factory=list)
+    retained: RetainedRecords = msgspec.field(default_factory=list)
 
 
 AnyEvent = (

@@ -4,9 +4,9 @@
 self-contained schema per type plus ``index.json``, which says where each one travels on
 NATS. The files are committed; a test fails when they drift from the code.
 
-Command schemas say ``additionalProperties: false`` at every depth, because the command
-codec refuses unknown fields at every depth, and leave the ``type`` tag optional; event
-schemas stay open (forward compatibility of the log).
+Every schema says ``additionalProperties: false`` at every depth, because the codec refuses
+unknown fields at every depth, events as commands (an event evolves by ``schema_version``);
+command schemas leave the ``type`` tag optional.
 """
 
 import json
@@ -45,12 +45,10 @@ def _document(cls: type[msgspec.Struct], path: str, description: str) -> dict[st
 
 
 def sendable(definitions: dict[str, Any]) -> dict[str, Any]:
-    """Command definitions as a sender writes them: closed at every depth, and the ``type``
-    tag optional, since the route or subject already names the command."""
+    """Command definitions as a sender writes them: the ``type`` tag optional, since the
+    route or subject already names the command (msgspec closes every contract Struct)."""
     commands = {tag_of(c) for c in COMMAND_TYPES}
     for name, definition in definitions.items():
-        if definition.get("type") == "object":
-            definition["additionalProperties"] = False
         if name in commands:
             definition["required"] = [f for f in definition["required"] if f != "type"]
     return definitions

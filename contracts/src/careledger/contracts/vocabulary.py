@@ -27,14 +27,59 @@ Instant = Annotated[
     dt.datetime,
     msgspec.Meta(tz=True, description="RFC 3339 timestamp with a time zone (stored as UTC)."),
 ]
-Label = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+(?!\n)$")]
+
+# Labels are the only free text an event holds, and the log is permanent, out of erasure's
+# reach: a label names a thing (a controller, an external body, a document version, a
+# record held elsewhere), never a person. A label refuses control characters (C0, DEL,
+# C1), bidi controls (which make a label read otherwise than it is stored), line and
+# paragraph separators, and '@': every e-mail address and social-network handle holds
+# one and no label needs one, so pasting either is refused at the edge, not kept forever.
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069@]+(?!\n)$"
+LABEL_RULE = (
+    "A label, never personal data: 1-120 characters, no control or bidi characters, no '@'."
+)
+Label = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=120, pattern=LABEL_PATTERN, description=LABEL_RULE)
+]
+# A reference (or a version) is one token: no spaces, so it cannot hold a sentence or a name.
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]*(?!\n)$"
+REFERENCE_RULE = (
+    "A label, never personal data: 1-120 of A-Z a-z 0-9 . _ : / -, first a letter or digit."
+)
+Reference = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=120, pattern=REFERENCE_PATTERN, description=REFERENCE_RULE
+    ),
+]
+ControllerName = Annotated[
+    Label,
+    msgspec.Meta(
+        description=f"The data controller's name, e.g. 'Acme Telecom Iberia S.A.'. {LABEL_RULE}"
+    ),
+]
+BodyName = Annotated[
+    Label,
+    msgspec.Meta(description=f"The external body's name, e.g. 'OMIC Sevilla'. {LABEL_RULE}"),
+]
+ExternalReference = Annotated[
+    Reference,
+    msgspec.Meta(description=f"The external body's own case reference. {REFERENCE_RULE}"),
+]
+TextVersion = Annotated[
+    Reference,
+    msgspec.Meta(
+        description="The version of a text the customer was shown or given (a notice, a "
+        f"script, the escalation rights), e.g. 'v7.2'. {REFERENCE_RULE}"
+    ),
+]
 Code = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
         max_length=64,
         pattern=r"^[a-z0-9][a-z0-9_.:-]*(?!\n)$",
-        description="Lowercase code: letters, digits, '_', '.', ':', '-'.",
+        description="Lowercase code: letters, digits, '_', '.', ':', '-'. Never personal data.",
     ),
 ]
 Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}(?!\n)$")]
