@@ -1,7 +1,11 @@
 """``make run``: an embedded nats-server plus the CareLedger services, stopped with Ctrl-C.
 
-If NATS_URL is set, that server is used and none is started. If port 4222 (or 8080 for
-intake) is taken, a free port is picked and printed. Data lives under ``var/``.
+The embedded server has TLS and NKey users (``careledger.stack.trust``); its CA, certificate
+and the users' seeds are made under ``var/`` on first start (mode 0600), the admin provisions
+the streams, and each service connects as its own user. If NATS_URL is set, that server is
+used and none is started: ``CARELEDGER_NATS_SECRETS`` then names a directory laid out as
+``python -m careledger.stack.secrets`` writes it (tls/ca.pem, nkeys/<user>.nk). If port 4222
+(or 8080 for intake) is taken, a free port is picked and printed. Data lives under ``var/``.
 """
 
 import os
@@ -14,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from careledger.stack.nats_server import NatsServer, free_port, port_is_free, signal_and_wait
+from careledger.stack.principals import DevPrincipals, ensure_dev_principals
 from careledger.vault import ensure_master_key_file
 
 VAR = Path(os.environ.get("CARELEDGER_VAR", "var"))
@@ -48,10 +53,30 @@ def _wait_for_stop_signal() -> None:
         pass
 
 
+def _provision(env: dict[str, str], secrets: Path) -> None:
+    """The admin's step: the streams and the vault bucket, before any service starts."""
+    admin = dict(env, CARELEDGER_NATS_NKEY_FILE=str((secrets / "nkeys" / "admin.nk").resolve()))
+    done = subprocess.run(
+        [sys.executable, "-m", "careledger.ledger.entrypoints.cli", "admin", "provision"],
+        env=admin,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr.strip() or "careledger admin provision failed")
+
+
+def _as(user: str, env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a service connecting as ``user`` (its own seed, never another's)."""
+    secrets = Path(os.environ.get("CARELEDGER_NATS_SECRETS") or VAR)
+    return dict(env, CARELEDGER_NATS_NKEY_FILE=str((secrets / "nkeys" / f"{user}.nk").resolve()))
+
+
 def _start(module: str, port: int, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    user = "intake" if ".intake." in module else "ledger"
     return subprocess.Popen(
         [sys.executable, "-m", module, "--port", str(port), *args],
-        env=env,
+        env=_as(user, env),
         start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
     )
 
@@ -64,14 +89,24 @@ def main() -> None:
     env = dict(os.environ, CARELEDGER_MASTER_KEY_FILE=str(key_file.resolve()))
     env.pop("CARELEDGER_MASTER_KEY", None)
     env.setdefault("CARELEDGER_EXPORT_DIR", str(VAR / "exports"))
+    principals = ensure_dev_principals(VAR)  # who may call the HTTP APIs, with their tokens
+    if principals.created:
+        made = f"{principals.clients_file} and {principals.auditors_file}"
+        print(f"created {made}, with new tokens in {VAR / 'tokens'} (mode 0600)")
+    env |= principals.service_env()
 
     server: NatsServer | None = None
     nats_url = os.environ.get("NATS_URL")
+    secrets = Path(os.environ.get("CARELEDGER_NATS_SECRETS") or VAR)
     if not nats_url:
         port = _port(4222, "the embedded nats-server")
-        server = NatsServer(VAR / "nats", port=port).start()
+        server = NatsServer(VAR / "nats", port=port, secrets_dir=secrets).start()
         nats_url = server.url
     env["NATS_URL"] = nats_url
+    ca_file = secrets / "tls" / "ca.pem"
+    if ca_file.exists():
+        env["CARELEDGER_NATS_CA_FILE"] = str(ca_file.resolve())
+    _provision(env, secrets)
 
     started: list[subprocess.Popen[bytes]] = []
     try:
@@ -85,7 +120,8 @@ def main() -> None:
         ledger = f"http://127.0.0.1:{ledger_port}"
         _wait_http(f"{ledger}/healthz", started[1])
         print(
-            _banner(nats_url, server, (intake, started[0].pid), (ledger, started[1].pid)),
+            _banner(nats_url, server, (intake, started[0].pid), (ledger, started[1].pid))
+            + _tokens(principals, intake),
             flush=True,
         )
         _wait_for_stop_signal()
@@ -100,7 +136,12 @@ def main() -> None:
 def _banner(
     nats_url: str, server: NatsServer | None, intake: tuple[str, int], ledger: tuple[str, int]
 ) -> str:
-    embedded = f" (embedded, pid {server.pid}, data in {server.store_dir})" if server else ""
+    embedded = (
+        f" (embedded, pid {server.pid}, data in {server.store_dir}; TLS with the CA in "
+        f"{server.ca_file}, NKey users only: seeds in {server.seed('admin').parent})"
+        if server
+        else ""
+    )
     (intake_url, intake_pid), (ledger_url, ledger_pid) = intake, ledger
     return f"""
 CareLedger is running. Ctrl-C stops it.
@@ -111,8 +152,20 @@ CareLedger is running. Ctrl-C stops it.
   position      {ledger_url}/v1/ledger/position
 A whole scenario, then where to look:
   .venv/bin/careledger demo --intake {intake_url} --url {ledger_url}
+"""
+
+
+def _tokens(principals: DevPrincipals, intake_url: str) -> str:
+    """The banner's last lines: the tokens, and one command by hand with the client's."""
+    client, auditor = principals.client_token, principals.auditor_token
+    missing = f"(token file missing: delete {principals.clients_file} to make new tokens)"
+    by_hand = client or "$(cat var/tokens/dev-channel.token)"
+    return f"""Tokens (the files under {principals.clients_file.parent} hold only their SHA-256):
+  intake  dev-channel (client_id crm, every command)  {client or missing}
+  ledger  dev-auditor (roles auditor, dpo)            {auditor or missing}
 One command by hand:
   curl -s -X POST {intake_url}/v1/commands/open-contact \\
+    -H "Authorization: Bearer {by_hand}" \\
     -H 'Content-Type: application/json' -H "Idempotency-Key: try-$(date +%s%N)" \\
     -d '{{"subject_id":"0192f1d2-7c3a-7b1e-9f00-5a1b2c3d4e5f","occurred_at":"{_now()}",
          "actor":{{"kind":"agent","id":"agent-7"}},"client_id":"crm",

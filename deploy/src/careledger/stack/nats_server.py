@@ -2,7 +2,9 @@
 
 Used by ``make run`` and by every integration test: start on a free loopback port with
 its own storage directory, stop with SIGTERM, crash with SIGKILL, restart on the same
-port and storage.
+port and storage. It is secure unless told otherwise: TLS on client connections, and only
+the users of ``careledger.stack.trust``, each authenticated by its NKey, with its allow
+lists; the certificates and seeds are made once in ``secrets_dir`` (mode 0600).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from careledger.runtime.nats import NatsAccess
+from careledger.stack.secrets import Tls, ensure_tls, ensure_users
+from careledger.stack.trust import User, authorization, default_users, inbox
 
 
 def nats_server_binary() -> str:
@@ -64,14 +70,27 @@ def signal_and_wait(
 
 
 def render_config(
-    *, host: str, port: int, http_port: int, store_dir: Path, sync_interval: str = "always"
+    *,
+    host: str,
+    port: int,
+    http_port: int,
+    store_dir: Path,
+    sync_interval: str = "always",
+    tls: Tls | None = None,
+    authorization: str = "",
 ) -> str:
-    """The single-node configuration; ``sync_interval: always`` fsyncs every write."""
+    """The single-node configuration; ``sync_interval: always`` fsyncs every write. The
+    monitoring port listens on ``host`` (loopback unless told otherwise): it has no
+    authentication and lists every connection."""
+    secure = ""
+    if tls is not None:
+        secure = f'tls {{\n  cert_file: "{tls.cert}"\n  key_file: "{tls.key}"\n  timeout: 2\n}}\n'
     return (
         f"server_name: careledger_{port}\n"
         f'listen: "{host}:{port}"\n'
         f'http: "{host}:{http_port}"\n'
         "max_payload: 1MB\n"
+        f"{secure}{authorization}"
         "jetstream {\n"
         f'  store_dir: "{store_dir}"\n'
         f"  sync_interval: {sync_interval}\n"
@@ -89,15 +108,41 @@ class NatsServer:
     sync_interval: str = "always"
     http_port: int = 0
     log_path: Path | None = None
+    secure: bool = True
+    secrets_dir: Path | None = None
+    channels: tuple[str, ...] = ("channel",)
+    privacy_channels: tuple[str, ...] = ()  # channels that may also send erasures
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port(self.host)
         self.http_port = self.http_port or free_port(self.host)
+        self.secrets_dir = self.secrets_dir or self.store_dir / "secrets"
 
     @property
     def url(self) -> str:
-        return f"nats://{self.host}:{self.port}"
+        return f"{'tls' if self.secure else 'nats'}://{self.host}:{self.port}"
+
+    @property
+    def users(self) -> tuple[User, ...]:
+        return default_users(self.channels, self.privacy_channels)
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA that signed the server's certificate (None for an insecure server)."""
+        assert self.secrets_dir is not None
+        return self.secrets_dir / "tls" / "ca.pem" if self.secure else None
+
+    def seed(self, user: str) -> Path:
+        """The NKey seed file of ``user`` (one of ``users``)."""
+        assert self.secrets_dir is not None
+        return self.secrets_dir / "nkeys" / f"{user}.nk"
+
+    def access(self, user: str) -> NatsAccess:
+        """How ``user`` connects: the URL, the CA, its seed and its inbox prefix."""
+        if not self.secure:
+            return NatsAccess((self.url,))
+        return NatsAccess((self.url,), self.ca_file, self.seed(user), inbox(user))
 
     @property
     def pid(self) -> int | None:
@@ -106,6 +151,12 @@ class NatsServer:
     def start(self, timeout: float = 15.0) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         config = self.store_dir / "nats-server.conf"
+        tls, auth = None, ""
+        if self.secure:
+            assert self.secrets_dir is not None
+            tls = ensure_tls(self.secrets_dir / "tls")
+            users = self.users
+            auth = authorization(users, ensure_users(self.secrets_dir / "nkeys", users))
         config.write_text(
             render_config(
                 host=self.host,
@@ -113,8 +164,11 @@ class NatsServer:
                 http_port=self.http_port,
                 store_dir=self.store_dir / "jetstream",
                 sync_interval=self.sync_interval,
+                tls=tls,
+                authorization=auth,
             )
         )
+        config.chmod(0o600)
         log_path = self.log_path or self.store_dir / "nats-server.log"
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -11,6 +11,9 @@ from typing import Any, Protocol, TypeVar
 import uvicorn
 from litestar import Litestar
 
+from careledger.runtime.nats import urls
+from careledger.runtime.read_deadline import with_read_timeout
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -70,12 +73,9 @@ def overrides(args: argparse.Namespace, **more: Any) -> dict[str, Any]:
     return {key: value for key, value in given.items() if value}
 
 
-def urls(text: str) -> tuple[str, ...]:
-    """One URL or a comma-separated list."""
-    return tuple(u.strip() for u in text.split(",") if u.strip())
-
-
-def serve(app: Litestar, host: str, port: int) -> None:
-    """Serve ``app`` until stopped, logging at INFO."""
+def serve(app: Litestar, host: str, port: int, read_timeout: float = 10.0) -> None:
+    """Serve ``app`` until stopped, logging at INFO; a request not read completely within
+    ``read_timeout`` seconds closes its connection (``careledger.runtime.read_deadline``)."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    protocol = with_read_timeout(read_timeout)
+    uvicorn.run(app, host=host, port=port, log_level="warning", http=protocol)

@@ -8,7 +8,7 @@ subject securely deletes its key, salt and records.
 Depends on the contracts, nats-py, cryptography and msgspec; on no service.
 """
 
-from careledger.vault.bucket import VAULT_STREAM, ensure_vault_bucket
+from careledger.vault.bucket import VAULT_STREAM, open_vault_bucket, provision_vault_bucket
 from careledger.vault.errors import (
     MasterKeyError,
     VaultBucketMismatch,
@@ -37,6 +37,7 @@ __all__ = [
     "VaultKeyError",
     "VaultUnavailable",
     "ensure_master_key_file",
-    "ensure_vault_bucket",
     "master_key_from_env",
+    "open_vault_bucket",
+    "provision_vault_bucket",
 ]
