@@ -1,6 +1,7 @@
 """The composition root of intake: wires settings, NATS, streams, vault and entrypoints.
 
-Nothing happens at import time; ``IntakeService.start()`` connects and provisions.
+Nothing happens at import time; ``IntakeService.start()`` connects and checks the streams
+the admin provisioned.
 """
 
 import logging
@@ -8,18 +9,24 @@ import os
 from collections.abc import Mapping
 
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsNKey
+from faststream.security import BaseSecurity
 from litestar import Litestar
 from nats.aio.client import Client
 
+from careledger.intake.adapters.clients import load_clients
 from careledger.intake.adapters.event_log import JetStreamEventLog
-from careledger.intake.adapters.provisioning import ensure_streams
 from careledger.intake.adapters.vault import IntakeVault
 from careledger.intake.application.intake import Clock, Intake, utc_now
-from careledger.intake.entrypoints.http import create_app
+from careledger.intake.entrypoints.access import ClientGate
+from careledger.intake.entrypoints.http import OPEN_PATHS, create_app
 from careledger.intake.entrypoints.nats import register_command_handlers
-from careledger.intake.settings import Settings
+from careledger.intake.settings import CLIENTS_FILE, Settings
 from careledger.runtime import lifespan, until_connected
-from careledger.vault import JetStreamVault, ensure_vault_bucket, master_key_from_env
+from careledger.runtime.nats import NatsAccess
+from careledger.runtime.principals import require_principals
+from careledger.runtime.streams import check_stream, event_stream_config
+from careledger.vault import JetStreamVault, master_key_from_env, open_vault_bucket
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +42,14 @@ class IntakeService:
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
+        self.gate = _gate(settings)  # no clients file (and not insecure dev): stops here
         self.master_key = master_key_from_env(os.environ if environ is None else environ)
         self.clock = clock
+        access = settings.nats()
         self.broker = NatsBroker(
-            list(settings.nats_urls),
+            list(access.urls),
+            security=_security(access),
+            inbox_prefix=access.inbox_prefix,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
             connect_timeout=2,
@@ -58,10 +69,11 @@ class IntakeService:
         return bool(connection and connection.is_connected)
 
     async def start(self) -> None:
+        self.gate.warn_if_insecure()
         nc = await self._connect()
         js = nc.jetstream(timeout=self.settings.publish_timeout)
-        await ensure_streams(js, self.settings.stream)
-        kv = await ensure_vault_bucket(js, self.settings.stream.replicas)
+        await check_stream(js, event_stream_config(self.settings.stream))
+        kv = await open_vault_bucket(js)
         self._intake = Intake(
             JetStreamEventLog(
                 nc,
@@ -74,7 +86,7 @@ class IntakeService:
         await self.broker.start()
 
     async def _connect(self) -> Client:
-        return await until_connected(self.broker.connect, ",".join(self.settings.nats_urls))
+        return await until_connected(self.broker.connect, self.settings.nats().where)
 
     async def stop(self) -> None:
         await self.broker.stop()
@@ -85,6 +97,28 @@ class IntakeService:
             is_connected=self.is_connected,
             max_body_bytes=self.settings.max_body_bytes,
             retry_after=self.settings.retry_after_seconds,
+            gate=self.gate,
         )
         app.state.service = self
         return app
+
+
+def _gate(settings: Settings) -> ClientGate:
+    """Who may send what over HTTP; PrincipalsFileError without anyone (fail closed)."""
+    clients = load_clients(settings.clients_file)
+    require_principals(clients, CLIENTS_FILE, settings.clients_file, settings.insecure_dev)
+    return ClientGate(
+        clients,
+        service="intake",
+        insecure_dev=settings.insecure_dev,
+        rate_limit=settings.rate_limit,
+        open_paths=OPEN_PATHS,
+    )
+
+
+def _security(access: NatsAccess) -> BaseSecurity | None:
+    """FastStream takes TLS and the NKey only through ``security``."""
+    context = access.tls()
+    if access.seed_file is not None:
+        return NatsNKey.from_file(access.seed_file, ssl_context=context)
+    return BaseSecurity(ssl_context=context) if context is not None else None

@@ -5,10 +5,11 @@ and creates no consumer per request. Appends always wait for the PubAck and carr
 ``Nats-Msg-Id`` (dedupe) and ``Nats-Expected-Last-Subject-Sequence`` (no silent forks).
 
 On a replicated stream any replica answers a direct get, and a follower may not have the
-latest messages yet (measured: 13-15% of direct gets sent right after a PubAck missed
-it on a 3-node cluster). The append's sequence check covers the aggregate it writes, not
-the others a decision reads (the contact a consent names), so there the history's last
-sequence is checked with the stream leader, and read from the leader when it is behind.
+latest messages yet (measured on a 3-node cluster: docs/decisions.md, 'Direct gets on a
+replicated stream can be stale'). The append's sequence check covers the aggregate it
+writes, not the others a decision reads (the contact a consent names), so there the
+history's last sequence is checked with the stream leader, and read from the leader when
+it is behind.
 """
 
 import json

@@ -12,6 +12,7 @@ from litestar.handlers import HTTPRouteHandler
 from careledger.contracts import FieldError, encode
 from careledger.contracts.commands import COMMAND_TYPES, Command
 from careledger.intake.application.intake import Intake
+from careledger.intake.entrypoints.access import ClientGate, admit
 from careledger.intake.entrypoints.openapi import command_path, openapi_document
 from careledger.intake.entrypoints.submission import (
     TITLES,
@@ -20,6 +21,9 @@ from careledger.intake.entrypoints.submission import (
     refusal,
     submit,
 )
+from careledger.runtime.gate import CHALLENGE
+
+OPEN_PATHS = ("/healthz", "/schema/openapi.json")  # no token, no rate limit
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +34,25 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 def _respond(reply: Reply, retry_after: int) -> Response[bytes]:
     headers = {"Retry-After": str(retry_after)} if reply.status == 503 else {}
+    headers |= CHALLENGE if reply.status == 401 else {}
     return Response(reply.body, status_code=reply.status, media_type=JSON, headers=headers)
 
 
 def command_route(command_type: type[Command]) -> HTTPRouteHandler:
     async def route(request: HttpRequest) -> Response[bytes]:
-        intake: Intake = request.app.state.service.intake()
+        gate: ClientGate = request.app.state.gate
         retry_after: int = request.app.state.retry_after
+        client, refused = admit(gate, request, command_type.name)
+        if refused is not None:
+            return _respond(refused, retry_after)
+        intake: Intake = request.app.state.service.intake()
         if request.content_type[0] != JSON:
             return _respond(refusal(415, _content_type_error(request)), retry_after)
         body = await request.body()
-        reply = await submit(intake, command_type, body, request.headers.get("idempotency-key"))
+        key, own = request.headers.get("idempotency-key"), client.client_id if client else None
+        reply = await submit(intake, command_type, body, key, own)
+        if reply.status == 403:
+            gate.refused(request, 403, "client_id")
         return _respond(reply, retry_after)
 
     route.__name__ = route.__qualname__ = command_type.__name__
@@ -63,8 +75,9 @@ async def openapi_json() -> bytes:
 @get("/healthz", media_type=JSON)
 async def healthz(request: HttpRequest) -> Response[bytes]:
     connected = request.app.state.is_connected()
+    gate: ClientGate = request.app.state.gate
     return Response(
-        encode({"nats": "connected" if connected else "disconnected"}),
+        encode({"nats": "connected" if connected else "disconnected"} | gate.health()),
         status_code=200 if connected else 503,
         media_type=JSON,
     )
@@ -72,6 +85,8 @@ async def healthz(request: HttpRequest) -> Response[bytes]:
 
 def _http_error(request: HttpRequest, exc: HTTPException) -> Response[bytes]:
     status = exc.status_code
+    if status == 429:
+        return _too_many(request, exc)
     title = TITLES.get(status, exc.detail)
     body = encode(
         {
@@ -81,6 +96,20 @@ def _http_error(request: HttpRequest, exc: HTTPException) -> Response[bytes]:
         }
     )
     return Response(body, status_code=status, media_type=JSON)
+
+
+def _too_many(request: HttpRequest, exc: HTTPException) -> Response[bytes]:
+    gate: ClientGate = request.app.state.gate
+    gate.throttled(request)
+    headers = dict(exc.headers or {})
+    error = FieldError(
+        field="Authorization",
+        rule="rate_limit",
+        message=f"more than {gate.rate_limit} requests a second from {gate.who(request)}: "
+        f"retry after {headers['Retry-After']} s with the same Idempotency-Key",
+    )
+    reply = refusal(429, error)
+    return Response(reply.body, status_code=429, media_type=JSON, headers=headers)
 
 
 def _unexpected_error(request: HttpRequest, exc: Exception) -> Response[bytes]:
@@ -95,14 +124,17 @@ def create_app(
     is_connected: Callable[[], bool] = lambda: True,
     max_body_bytes: int = 64 * 1024,
     retry_after: int = 2,
+    gate: ClientGate,
 ) -> Litestar:
     app = Litestar(
         route_handlers=[*(command_route(c) for c in COMMAND_TYPES), openapi_json, healthz],
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+        before_request=gate.throttle,
         openapi_config=None,
     )
+    app.state.gate = gate
     app.state.retry_after = retry_after
     app.state.is_connected = is_connected
     return app

@@ -44,13 +44,30 @@ def _operation(command: type) -> dict[str, Any]:
             }
         ],
         "requestBody": {"required": True, "content": _json(command.__name__)},
+        "security": [{"bearer": []}],
         "responses": {
             "201": {"description": "Appended (or replayed) event", "content": _json("Accepted")},
             "400": {"description": "Malformed JSON or missing Idempotency-Key", **refusal},
+            "401": {
+                "description": "No bearer token, or one no client in the clients file has",
+                "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+                **refusal,
+            },
+            "403": {
+                "description": "The client is not granted this command (privacy commands only "
+                "by name), or the body's client_id is not the client's own; nothing appended",
+                **refusal,
+            },
             "409": {"description": "Conflicts with the recorded history", **refusal},
             "413": {"description": "Body larger than the limit", **refusal},
             "415": {"description": "Content-Type is not application/json", **refusal},
             "422": {"description": "A field or a domain rule refused it", **refusal},
+            "429": {
+                "description": "Over the client's rate limit; retry after Retry-After seconds "
+                "with the same Idempotency-Key",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                **refusal,
+            },
             "500": {
                 "description": "Unexpected failure, logged; retry with the same Idempotency-Key",
                 **refusal,
@@ -79,7 +96,17 @@ def openapi_document() -> dict[str, Any]:
             "description": "Customer-care facts in, validated events appended to JetStream.",
         },
         "paths": {command_path(c.name): {"post": _operation(c)} for c in COMMAND_TYPES},
-        "components": {"schemas": components},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A client's token; the clients file (CARELEDGER_CLIENTS_FILE) "
+                    "holds its SHA-256, the client_id it may use and the commands it may send",
+                }
+            },
+        },
     }
 
 

@@ -19,10 +19,13 @@ log = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{8,200}$")
 TITLES = {
     400: "Malformed request",
+    401: "Unauthenticated: a known bearer token is required",
+    403: "Forbidden for this client",
     409: "Conflict with the recorded history",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Refused by a rule",
+    429: "Too many requests from this client",
     500: "Internal error: retry with the same Idempotency-Key",
     503: "Event log unavailable: retry with the same Idempotency-Key",
 }
@@ -53,6 +56,14 @@ def internal_error() -> Reply:
     )
 
 
+def _not_own_client_id(sent: str, own: str) -> FieldError:
+    return FieldError(
+        field="$.client_id",
+        rule="client_id",
+        message=f"this client's token may send only client_id {own!r}, not {sent!r}",
+    )
+
+
 def check_idempotency_key(key: str | None) -> FieldError | None:
     if key is None or not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
         return FieldError(
@@ -65,8 +76,13 @@ def check_idempotency_key(key: str | None) -> FieldError | None:
 
 
 async def submit(
-    intake: Intake, command_type: type[Command], body: bytes, key: str | None
+    intake: Intake,
+    command_type: type[Command],
+    body: bytes,
+    key: str | None,
+    client_id: str | None = None,
 ) -> Reply:
+    """``client_id``: the only one the command may carry (the HTTP client's), if any."""
     missing_key = check_idempotency_key(key)
     if missing_key is not None:
         return refusal(400, missing_key)
@@ -75,6 +91,8 @@ async def submit(
         command = decode_command(body, command_type)
     except InvalidPayload as exc:
         return refusal(400 if exc.error.rule == "json" else 422, exc.error)
+    if client_id is not None and command.client_id != client_id:
+        return refusal(403, _not_own_client_id(command.client_id, client_id))
     try:
         accepted = await intake.handle(command, key)
     except Rejected as exc:
