@@ -9,11 +9,10 @@ from contextlib import suppress
 import nats
 from litestar import Litestar
 from nats.aio.client import Client
-from nats.js.errors import NotFoundError
 
-from careledger.contracts.subjects import DLQ_STREAM, EVENT_STREAM
-from careledger.ledger.adapters.access_log import AccessLog, ensure_access_stream
-from careledger.ledger.adapters.auditors import load_auditors
+from careledger.contracts.subjects import EVENT_STREAM
+from careledger.ledger.adapters.access_log import AccessLog
+from careledger.ledger.adapters.auditors import Auditor, Auditors, load_auditors
 from careledger.ledger.adapters.consumer import LedgerConsumer
 from careledger.ledger.adapters.dead_letters import DeadLetters
 from careledger.ledger.adapters.store import LedgerStore
@@ -22,11 +21,21 @@ from careledger.ledger.deadlines import load_policy
 from careledger.ledger.domain.projection import Projection
 from careledger.ledger.domain.projections import projections
 from careledger.ledger.entrypoints.http import create_app
+from careledger.ledger.entrypoints.personal import OPEN_PATHS
 from careledger.ledger.ingest.runner import LedgerRunner
 from careledger.ledger.queries.verify import Report, verify
-from careledger.ledger.settings import Settings
+from careledger.ledger.settings import AUDITORS_FILE, Settings
 from careledger.runtime import until_connected
-from careledger.vault.bucket import ensure_vault_bucket
+from careledger.runtime.gate import Gate
+from careledger.runtime.principals import require_principals
+from careledger.runtime.streams import (
+    StreamMissing,
+    access_stream_config,
+    check_stream,
+    dlq_stream_config,
+    event_stream_config,
+)
+from careledger.vault.bucket import open_vault_bucket
 from careledger.vault.master_key import ENV_KEY, ENV_KEY_FILE, master_key_from_env
 from careledger.vault.store import JetStreamVault, VaultEntryMissing
 
@@ -37,12 +46,25 @@ def _has_master_key(env: Mapping[str, str]) -> bool:
     return bool(env.get(ENV_KEY) or env.get(ENV_KEY_FILE))
 
 
+def _gate(auditors: Auditors, settings: Settings) -> Gate[Auditor]:
+    """Who may ask; PrincipalsFileError without anyone, unless insecure dev."""
+    require_principals(auditors, AUDITORS_FILE, settings.auditors_file, settings.insecure_dev)
+    return Gate(
+        auditors,
+        service="the ledger",
+        insecure_dev=settings.insecure_dev,
+        rate_limit=settings.rate_limit,
+        open_paths=OPEN_PATHS,
+    )
+
+
 class LedgerService:
     """The ledger as one running unit: it alone writes its DuckDB file and serves queries."""
 
     def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.auditors = load_auditors(settings.auditors_file)  # a bad file stops us here
+        self.gate = _gate(self.auditors, settings)  # so does no file (fail closed)
         env = os.environ if environ is None else environ
         self.policy = load_policy(env)  # so do bad regime, calendar or body-deadline files
         self.master_key = master_key_from_env(env) if _has_master_key(env) else None
@@ -56,14 +78,13 @@ class LedgerService:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self.gate.warn_if_insecure()
         self.nc = await self._connect()
         js = self.nc.jetstream()
         await self._wait_for_streams()
-        replicas = self.settings.stream_replicas
-        await ensure_access_stream(js, replicas)
         self.access_log = AccessLog(js)
         if self.master_key is not None:
-            self.vault = JetStreamVault(await ensure_vault_bucket(js, replicas), self.master_key)
+            self.vault = JetStreamVault(await open_vault_bucket(js), self.master_key)
         self.settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         # Off the event loop: opening may rebuild registers an upgrade changed.
         self.store = await asyncio.to_thread(
@@ -88,25 +109,35 @@ class LedgerService:
         self._task = asyncio.create_task(self.runner.run(self._stop))
 
     async def _connect(self) -> Client:
-        urls = list(self.settings.nats_urls)
+        access = self.settings.nats()
 
         async def connect() -> Client:
             return await nats.connect(
-                servers=urls, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2
+                **access.connect_options(),
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                connect_timeout=2,
             )
 
-        return await until_connected(connect, ",".join(urls))
+        return await until_connected(connect, access.where)
 
     async def _wait_for_streams(self) -> None:
+        """The streams it reads and writes, as provisioned: it waits for a missing one (the
+        admin's step may still be running) and refuses one that differs (StreamMismatch)."""
         assert self.nc is not None
         js = self.nc.jetstream()
-        for stream in (EVENT_STREAM, DLQ_STREAM):
+        streams = self.settings.streams
+        for wanted in (
+            event_stream_config(streams),
+            dlq_stream_config(streams),
+            access_stream_config(streams),
+        ):
             while True:
                 try:
-                    await js.stream_info(stream)
+                    await check_stream(js, wanted)
                     break
-                except NotFoundError:
-                    log.warning("waiting for stream %s (intake creates it on start)", stream)
+                except StreamMissing as missing:
+                    log.warning("waiting: %s", missing)
                     await asyncio.sleep(1)
 
     async def stop(self) -> None:

@@ -4,7 +4,9 @@ A customer complains on Twitter; the complaint is acknowledged, escalated by sta
 supervisor and by the customer to the municipal consumer office. On a phone call they
 consent verbally to the recording; on the web form they confirm a double opt-in to
 marketing email, which they later withdraw by email. A pre-ticked box is refused by intake.
-Every run is a new story (fresh ids and idempotency keys). Standard library only.
+Every run is a new story (fresh ids and idempotency keys). It speaks as make run's
+``dev-channel`` client (``client_id`` crm; its token from ``CARELEDGER_INTAKE_TOKEN``,
+``CARELEDGER_INTAKE_TOKEN_FILE`` or ``var/tokens/``). Standard library only.
 """
 
 import datetime as dt
@@ -16,7 +18,12 @@ import urllib.request
 import uuid
 from typing import Any
 
-from careledger.ledger.entrypoints.client import DEFAULT_URL
+from careledger.ledger.entrypoints.client import (
+    DEFAULT_URL,
+    INTAKE_TOKEN,
+    LEDGER_TOKEN,
+    bearer_token,
+)
 
 Body = dict[str, Any]
 Step = tuple[str, str, Body]  # what to print, command, body (without subject and time)
@@ -89,11 +96,16 @@ def _story(s: str, complaint: str, contacts: list[str], consents: list[str]) -> 
     # fmt: on
 
 
+def _authorization(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def _post(intake: str, command: str, body: Body, key: str) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", "Idempotency-Key": key}
     request = urllib.request.Request(
         f"{intake.rstrip('/')}/v1/commands/{command}",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        headers=headers | _authorization(bearer_token(INTAKE_TOKEN)),
         method="POST",
     )
     try:
@@ -110,12 +122,12 @@ def _post(intake: str, command: str, body: Body, key: str) -> tuple[int, Any]:
         raise IntakeUnreachable(f"no intake answers at {intake} ({reason})") from exc
 
 
-def _send(intake: str, run: str, s: str, steps: list[Step]) -> int | None:
+def _send(intake: str, run: str, s: str, steps: list[Step], client_id: str) -> int | None:
     """Send the steps in order, a few minutes apart; the last stream sequence, or None."""
     now, last = dt.datetime.now(dt.UTC), 0
     for i, (what, command, body) in enumerate(steps):
         at = now - dt.timedelta(minutes=3 * (len(steps) - i))
-        common = {"subject_id": s, "occurred_at": at.isoformat(), "client_id": "careledger-demo"}
+        common = {"subject_id": s, "occurred_at": at.isoformat(), "client_id": client_id}
         status, reply = _post(intake, command, common | body, f"careledger-demo-{run}-{i:02d}")
         refusal_expected = body.get("mechanism") == "pre_ticked_box"
         if refusal_expected and status == 422:
@@ -126,6 +138,8 @@ def _send(intake: str, run: str, s: str, steps: list[Step]) -> int | None:
             last = max(last, reply["stream_sequence"])
         else:
             print(f"✗ {command} ({what}) answered {status}: {json.dumps(reply)}")
+            if status in (401, 403):
+                print(f"  intake's token: {INTAKE_TOKEN[0]} or {INTAKE_TOKEN[1]}; --client-id")
             return None
     return last
 
@@ -135,10 +149,13 @@ def _wait_for_ledger(ledger: str, sequence: int, timeout: float = 15.0) -> str:
     while time.monotonic() < deadline:
         try:
             url = f"{ledger.rstrip('/')}/v1/ledger/position"
-            with urllib.request.urlopen(url, timeout=3) as response:
+            asked = urllib.request.Request(url, headers=_authorization(bearer_token(LEDGER_TOKEN)))
+            with urllib.request.urlopen(asked, timeout=3) as response:
                 position = json.loads(response.read())
-        except urllib.error.HTTPError:
-            pass  # e.g. 503 while the ledger starts
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                return f"the ledger refused to say ({exc.code}): set {LEDGER_TOKEN[0]}"
+            # else e.g. 503 while the ledger starts
         except OSError:
             return f"the ledger was not reachable at {ledger}: start it (make run) to look"
         if position.get("lag") == 0 and position.get("ledger_sequence", 0) >= sequence:
@@ -160,13 +177,13 @@ def _where_to_look(ledger: str, s: str, complaint: str) -> None:
         print(f"  careledger audit{url} {audit}")
 
 
-def run_demo(intake_url: str, ledger_url: str) -> int:
+def run_demo(intake_url: str, ledger_url: str, client_id: str = "crm") -> int:
     run, s, complaint = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     contacts = [str(uuid.uuid4()) for _ in range(3)]
     consents = [str(uuid.uuid4()) for _ in range(3)]
     print(f"CareLedger demo: subject {s}, through intake at {intake_url}\n")
     try:
-        last = _send(intake_url, run, s, _story(s, complaint, contacts, consents))
+        last = _send(intake_url, run, s, _story(s, complaint, contacts, consents), client_id)
     except IntakeUnreachable as exc:
         print(f"✗ {exc}: is `make run` running? (or pass --intake URL)")
         return 2

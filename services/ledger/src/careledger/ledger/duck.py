@@ -11,9 +11,9 @@ import pyarrow as pa
 SCRATCH_SPILL = Path(tempfile.gettempdir()) / "careledger-duckdb"
 # DuckDB's default is 122,880 rows. A checkpoint rewrites the row group it last left
 # partly filled, so with the default every checkpoint of the events table rewrote up to
-# 120k rows of payload it had written before; smaller groups halve the COMMIT statement's
-# time, and a rebuild worker's fold takes a fifth less (docs/performance.md). A property
-# of the attachment, not the file: set on each open.
+# 120k rows of payload it had written before. Smaller groups make each checkpoint rewrite
+# less, in the store's commits and in a rebuild worker's fold alike (docs/performance.md,
+# 'Tried, measured, kept'). A property of the attachment, not the file: set on each open.
 ROW_GROUP_SIZE = 16_384
 
 

@@ -9,11 +9,8 @@ import uuid
 
 import msgspec
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import NotFoundError
 
-ACCESS_STREAM = "CARELEDGER_ACCESS"
-ACCESS_SUBJECTS = "careledger.access.>"
+from careledger.runtime.streams import ACCESS_STREAM
 
 
 class PersonalDataRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,22 +21,6 @@ class PersonalDataRead(msgspec.Struct, frozen=True, kw_only=True):
     purpose: str
     records: int
     at: dt.datetime
-
-
-async def ensure_access_stream(js: JetStreamContext, replicas: int = 1) -> None:
-    try:
-        await js.stream_info(ACCESS_STREAM)
-    except NotFoundError:
-        await js.add_stream(
-            StreamConfig(
-                name=ACCESS_STREAM,
-                subjects=[ACCESS_SUBJECTS],
-                storage=StorageType.FILE,
-                deny_delete=True,
-                deny_purge=True,
-                num_replicas=replicas,
-            )
-        )
 
 
 class AccessLog:

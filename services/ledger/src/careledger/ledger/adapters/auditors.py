@@ -7,21 +7,18 @@
 
 Only token hashes are kept, so the file reveals no credential. Roles: ``auditor`` reads
 registers, timelines, verification and exports; ``dpo`` may also see personal data (each
-such read is recorded). Without a file the registers are open (a local stack) and personal
-data is shown to nobody.
+such read is recorded). The ledger refuses to start without a file that lists someone,
+unless ``CARELEDGER_INSECURE_DEV=1`` (then, without a file, the registers are open and
+personal data is shown to nobody). Parsing and hashing: ``careledger.runtime.principals``.
 """
 
-import hashlib
-import hmac
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from careledger.runtime.principals import Entry, Principals, PrincipalsFileError, load_principals
+
 ROLES = frozenset({"auditor", "dpo"})
-
-
-class AuditorsFileError(ValueError):
-    """The auditors file cannot be used; the message names the entry and the fix."""
+AuditorsFileError = PrincipalsFileError
 
 
 @dataclass(frozen=True)
@@ -30,42 +27,15 @@ class Auditor:
     roles: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Auditors:
-    by_token_hash: dict[str, Auditor]
+Auditors = Principals[Auditor]
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.by_token_hash)
 
-    def authenticate(self, authorization: str | None) -> Auditor | None:
-        """The auditor behind an ``Authorization: Bearer <token>`` header, if any."""
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        digest = hashlib.sha256(token.strip().encode()).hexdigest()
-        for known, auditor in self.by_token_hash.items():
-            if hmac.compare_digest(known, digest):
-                return auditor
-        return None
+def _auditor(where: str, name: str, entry: Entry) -> Auditor:
+    roles = entry.get("roles", ())
+    if not isinstance(roles, list) or not roles or not set(roles) <= ROLES:
+        raise AuditorsFileError(f"{where} ({name}): roles must list some of {sorted(ROLES)}")
+    return Auditor(name, frozenset(roles))
 
 
 def load_auditors(path: Path | None) -> Auditors:
-    if path is None:
-        return Auditors({})
-    try:
-        document = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise AuditorsFileError(f"cannot read auditors file {path}: {exc}") from exc
-    found: dict[str, Auditor] = {}
-    for index, entry in enumerate(document.get("auditor", [])):
-        where = f"{path} auditor #{index + 1}"
-        roles = frozenset(entry.get("roles", ()))
-        digest = str(entry.get("token_sha256", "")).lower()
-        if not entry.get("name") or len(digest) != 64 or not roles <= ROLES or not roles:
-            raise AuditorsFileError(
-                f"{where}: needs name, roles (some of {sorted(ROLES)}) and token_sha256 "
-                "(64 hex characters: sha256 of the token, e.g. `printf %s TOKEN | sha256sum`)"
-            )
-        found[digest] = Auditor(str(entry["name"]), roles)
-    return Auditors(found)
+    return load_principals(path, "auditor", _auditor)

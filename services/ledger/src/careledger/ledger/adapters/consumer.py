@@ -17,9 +17,14 @@ Before returning a batch it asks for the next one, so the server delivers it whi
 caller commits this one; at most one request is open and the buffer plus that request
 never exceed two batches. Acks are ack-all: acknowledging the last message of a committed
 batch acknowledges it all, never a prefetched one.
+
+Each delivery's reply subject carries its stream sequence and the instant the stream
+stored it, by the server's clock: that instant, not the ``recorded_at`` a publisher wrote
+in the event, is when the ledger says the event was recorded (``log_message``).
 """
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from contextlib import suppress
@@ -38,6 +43,8 @@ from careledger.ledger.ingest.runner import Delivery
 
 log = logging.getLogger(__name__)
 GRACE = 2.0  # seconds past a request's own end before it counts as lost (disconnect)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+V1_TOKENS, V2_TOKENS = 9, 11  # a JetStream reply subject without, and with, a domain
 
 __all__ = ["ConsumerGone", "DeliveryGap", "LedgerAheadOfStream", "LedgerConsumer", "log_message"]
 
@@ -177,17 +184,30 @@ async def _nothing() -> None:
 
 
 def log_message(msg: Msg) -> LogMessage:
+    sequence, stored_at = stream_place(msg)
     return LogMessage(
-        sequence=stream_sequence(msg),
+        sequence=sequence,
         nats_subject=msg.subject,
         data=msg.data,
         headers=dict(msg.headers or {}),
+        recorded_at=stored_at,
     )
 
 
-def stream_sequence(msg: Msg) -> int:
-    """The stream sequence from a JetStream reply subject, without nats-py's full parse."""
+def stream_place(msg: Msg) -> tuple[int, dt.datetime]:
+    """The stream sequence and the instant the stream stored the message (the server's
+    clock, UTC), from the JetStream reply subject. The instant is read as integer
+    nanoseconds and cut to the microsecond, as DuckDB keeps it: nats-py's
+    ``metadata.timestamp`` goes through a float and can come out a microsecond off.
+
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>``, or with a
+    domain and account hash first: ``$JS.ACK.<domain>.<hash>.<stream>...`` (then an
+    optional random token)."""
     tokens = (msg.reply or "").split(".")
-    if len(tokens) == 9 and tokens[1] == "ACK":  # $JS.ACK.<stream>.<consumer>.<n>.<sseq>...
-        return int(tokens[5])
-    return int(msg.metadata.sequence.stream)  # the v2 form (domain, account hash)
+    if tokens[:2] == ["$JS", "ACK"] and len(tokens) == V1_TOKENS:
+        sequence, ns = tokens[5], tokens[7]
+    elif tokens[:2] == ["$JS", "ACK"] and len(tokens) >= V2_TOKENS:
+        sequence, ns = tokens[7], tokens[9]
+    else:
+        raise ValueError(f"not a JetStream delivery: reply subject {msg.reply!r}")
+    return int(sequence), EPOCH + dt.timedelta(microseconds=int(ns) // 1000)

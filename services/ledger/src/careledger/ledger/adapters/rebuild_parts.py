@@ -6,16 +6,17 @@ the id it names. So the events are split by that id (``_copy_events``): each row
 events all fall in one part, in log order, and each part's rows are exactly the full
 rebuild's rows of its ids. The parts' tables are then appended together.
 
-1. The events (sequence, subject, payload, hash, part) are copied to a Parquet file: a
-   worker cannot open a DuckDB file another process holds, and the store holds it.
+1. The events (sequence, subject, payload, hash, recorded_at, part) are copied to a
+   Parquet file: a worker cannot open a DuckDB file another process holds, and the store
+   holds it.
 2. Each worker (``python -m`` this module) folds its part into a DuckDB file of its own,
    with the same ``fold`` as a rebuild in one process, and prints its progress.
 3. This process appends each part's tables into ``target``, in the caller's transaction,
    and adds up the parts' tallies (each counts only its part's rows).
 
-Folding is the cost (Python, one core per process): 1M events took 71 s in one process.
-Each worker also pays its own start (imports) and the copy costs one pass over the log,
-so below ``MIN_EVENTS`` one process is faster.
+Folding is the cost (Python, one core per process; docs/performance.md, 'Tried, measured,
+kept'). Each worker also pays its own start (imports) and the copy costs one pass over
+the log, so below ``MIN_EVENTS`` one process is faster.
 """
 
 import json
@@ -38,7 +39,7 @@ from careledger.ledger.domain.projection import Projection
 from careledger.ledger.domain.projections import projections as projections_of
 from careledger.ledger.duck import registered
 from careledger.ledger.ingest import tables, tallies
-from careledger.ledger.ingest.folding import Progress, chunks, fold
+from careledger.ledger.ingest.folding import COLUMNS, Progress, chunks, fold
 from careledger.ledger.ingest.ingest import CONSENT_EVENTS, CONSENT_ID, CONSENT_TYPES
 
 MIN_EVENTS = 100_000
@@ -124,12 +125,12 @@ def _copy_events(source: duckdb.DuckDBPyConnection, path: Path, workers: int) ->
         f"ELSE hash(aggregate_id) % {int(workers)} END"
     )
     # In any order (workers read by ranges of sequences): kept in order, the copy buffered
-    # whole row groups of payloads per thread, and a file written with DuckDB's default
-    # 122,880-row groups ran out of the store's 128MB at 1M events.
+    # whole row groups of payloads per thread, and a large file written with DuckDB's
+    # default 122,880-row groups ran out of the store's memory limit (docs/decisions.md).
     source.execute("SET preserve_insertion_order = false")
     try:
         source.execute(
-            f"COPY (SELECT sequence, subject, payload, hash, {part} AS part FROM events) "
+            f"COPY (SELECT {COLUMNS}, {part} AS part FROM events) "
             f"TO {_quoted(path)} (FORMAT parquet, ROW_GROUP_SIZE 16384)"
         )
     finally:
@@ -232,6 +233,7 @@ def work(
     for projection in projections:
         tables.create(target, projection)
     reader = _quiet(duckdb.connect(config={"temp_directory": f"{out}.reader.tmp"}))
+    reader.execute("SET TimeZone = 'UTC'")  # the recorded instants, read as the store reads them
     relation = f"read_parquet({_quoted(Path(events))})"
     first, last = reader.execute(
         f"SELECT coalesce(min(sequence), 1), coalesce(max(sequence), 0) FROM {relation}"

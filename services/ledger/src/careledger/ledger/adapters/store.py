@@ -5,6 +5,7 @@ One process writes the file (DuckDB allows one writer); queries use cursors of t
 connection. Inserts are columnar (Arrow), never row by row.
 """
 
+import hashlib
 import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -15,10 +16,12 @@ import pyarrow as pa
 
 from careledger.ledger import duck
 from careledger.ledger.adapters.log_tables import (
+    CLOCK_THE_LOG,
     EVENT_KEYS,
     SCHEMA,
     event_rows,
     rejected_rows,
+    scrubbed,
 )
 from careledger.ledger.adapters.rebuild_parts import default_workers
 from careledger.ledger.deadlines import Policy
@@ -72,6 +75,8 @@ class LedgerStore:
         self.con.execute("SET GLOBAL TimeZone = 'UTC'")
         self.con.execute(SCHEMA)
         self._key_the_log()
+        self._clock_the_log()
+        self._hash_the_rejected()
         self._bring_projections_up_to_date()
         self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
         # ``known`` and ``existing`` ask on a connection of their own: the runner ingests
@@ -91,6 +96,51 @@ class LedgerStore:
             self.con.execute(
                 f"INSERT INTO event_keys SELECT sequence, {key_of('event_id')} FROM events"
             )
+
+    def _hash_the_rejected(self) -> None:
+        """A file written when rejections kept their bytes keeps their SHA-256 instead (the
+        bytes may hold personal data a publisher put where none belongs; the dead letter
+        keeps them for a bounded time), with addresses left out of their subjects and
+        reasons. One transaction."""
+        if "payload" not in self._columns("rejected"):
+            return
+        with self.transaction():
+            held = self.con.execute("SELECT sequence, subject, reason, payload FROM rejected")
+            rows = held.fetchall()
+            if rows:
+                log.warning(
+                    "%d rejections keep the SHA-256 of their bytes, not the bytes", len(rows)
+                )
+            self.con.execute("ALTER TABLE rejected ADD COLUMN payload_sha256 VARCHAR")
+            for sequence, subject, reason, payload in rows:
+                self.con.execute(
+                    "UPDATE rejected SET payload_sha256 = ?, subject = ?, reason = ? "
+                    "WHERE sequence = ?",
+                    [
+                        hashlib.sha256(payload).hexdigest(),
+                        scrubbed(subject),
+                        scrubbed(reason),
+                        sequence,
+                    ],
+                )
+            self.con.execute("ALTER TABLE rejected DROP COLUMN payload")
+
+    def _clock_the_log(self) -> None:
+        """A file written before the ledger read the server's clock keeps each event's
+        ``recorded_at`` (the publisher's claim: the instant the stream stored it cannot be
+        had offline), copies it to ``claimed_recorded_at`` and marks it ``publisher``
+        (``log_tables``). One transaction, as for the keys."""
+        if "recorded_clock" in self._columns("events"):
+            return
+        with self.transaction():
+            held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+            if held:
+                log.warning(
+                    "%d events keep the recorded_at their publishers claimed: applied before "
+                    "the ledger read the server's clock (recorded_clock = 'publisher')",
+                    held,
+                )
+            self.con.execute(CLOCK_THE_LOG)
 
     def _bring_projections_up_to_date(self) -> None:
         """Rebuild from the events every projection whose table is missing, has other
@@ -247,7 +297,7 @@ class LedgerStore:
         if rejected:
             with registered(self.con, "new_rejected", rejected_rows(rejected)):
                 self.con.execute(
-                    "INSERT INTO rejected (sequence, subject, rule, reason, payload) "
+                    "INSERT INTO rejected (sequence, subject, rule, reason, payload_sha256) "
                     "SELECT * FROM new_rejected"
                 )
 

@@ -1,11 +1,13 @@
 """Read the whole event stream in order (an ordered consumer), for verification."""
 
+import datetime as dt
 from collections.abc import AsyncIterator
 
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 
 from careledger.contracts.subjects import EVENT_STREAM, EVENT_SUBJECTS
+from careledger.ledger.adapters.consumer import stream_place
 
 
 async def stream_messages(
@@ -13,8 +15,9 @@ async def stream_messages(
     stream: str = EVENT_STREAM,
     idle_seconds: float = 5.0,
     until: int | None = None,
-) -> AsyncIterator[tuple[int, bytes]]:
-    """(stream sequence, bytes) of every message up to ``until`` (default: the last one)."""
+) -> AsyncIterator[tuple[int, bytes, dt.datetime]]:
+    """(stream sequence, bytes, when the stream stored it) of every message up to ``until``
+    (default: the last one)."""
     last = (await js.stream_info(stream)).state.last_seq
     if until is not None:
         last = min(last, until)
@@ -26,8 +29,8 @@ async def stream_messages(
     try:
         while True:
             msg = await sub.next_msg(timeout=idle_seconds)
-            sequence = msg.metadata.sequence.stream
-            yield sequence, msg.data
+            sequence, stored_at = stream_place(msg)
+            yield sequence, msg.data, stored_at
             if sequence >= last:
                 return
     finally:

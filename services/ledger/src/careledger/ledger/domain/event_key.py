@@ -3,9 +3,9 @@ in ``event_keys`` so that "is this event id in the log?" scans integers, not str
 
 Every batch asks that question of the whole log (``LedgerStore.known``): it is what turns
 a publisher's retry after JetStream's duplicate window into a no-op. Event ids are random,
-so zone maps prune nothing and the answer reads every id ever applied; as 36-character
-strings that took 199 ms for 5,000 ids at 5M events, as 8-byte keys 27-40 ms
-(docs/performance.md). The key finds the candidates; the id, read by sequence, decides,
+so zone maps prune nothing and the answer reads every id ever applied: as 8-byte keys
+that scan costs a fraction of what 36-character strings cost (docs/performance.md, 'What
+grows with the log'). The key finds the candidates; the id, read by sequence, decides,
 so keys that collide (by chance or by design) cost a look, never a wrong answer.
 
 The key is computed in SQL, vectorised, where the rows are: from MD5's hex digest, which

@@ -10,12 +10,15 @@
   careledger audit sql "SELECT ..."       read-only SQL over a Parquet snapshot
   careledger audit return --period last-month --by channel   the complaints return
   careledger ledger rebuild --db FILE     rebuild every projection (ledger stopped; --workers N)
+  careledger admin provision              make the streams and the vault bucket (as the admin)
   careledger ledger serve                 run the ledger (same as careledger-ledger)
   careledger demo                         a realistic scenario through intake
 
 While the ledger runs it alone holds its DuckDB file, so audit commands ask its HTTP API
-(--url, default http://127.0.0.1:8081, env CARELEDGER_LEDGER_URL), with the bearer token
-in CARELEDGER_TOKEN when the ledger has an auditors file.
+(--url, default http://127.0.0.1:8081, env CARELEDGER_LEDGER_URL) with an auditor's bearer
+token: CARELEDGER_TOKEN, or the file CARELEDGER_TOKEN_FILE names, or (after `make run`, from
+the repository) var/tokens/dev-auditor.token. The demo sends intake the token in
+CARELEDGER_INTAKE_TOKEN, CARELEDGER_INTAKE_TOKEN_FILE or var/tokens/dev-channel.token.
 """
 
 import argparse
@@ -28,7 +31,12 @@ from typing import Any
 from careledger.ledger.adapters.rebuild_parts import default_workers
 from careledger.ledger.deadlines import load_policy
 from careledger.ledger.entrypoints import offline
-from careledger.ledger.entrypoints.client import DEFAULT_URL, LedgerUnreachable, call
+from careledger.ledger.entrypoints.client import (
+    DEFAULT_URL,
+    LedgerUnreachable,
+    TokenUnreadable,
+    call,
+)
 from careledger.ledger.queries.proof import check_bundle
 from careledger.ledger.queries.registers import REGISTERS
 from careledger.ledger.queries.returns import DIMENSIONS, PERIODS
@@ -72,6 +80,18 @@ def _history(url: str, args: argparse.Namespace) -> int:
     return _print({"out": str(args.out), "items": len(bundle["items"]), "problems": []})
 
 
+def _sql(url: str, args: argparse.Namespace) -> int:
+    """One SELECT over a Parquet export (made now unless --snapshot names one), sandboxed."""
+    snapshot = args.snapshot
+    if snapshot is None:
+        made = call(url, "/v1/exports", {"format": "parquet"}, method="POST")
+        if "directory" not in made:
+            return _print(made)
+        snapshot = Path(made["directory"])
+    limits = offline.Limits(seconds=args.time_limit, memory=args.memory_limit, rows=args.max_rows)
+    return _print(offline.sql(snapshot, args.query, limits))
+
+
 def _audit(args: argparse.Namespace) -> int:
     url = args.url
     if args.audit in ("consent", "proof"):
@@ -92,10 +112,7 @@ def _audit(args: argparse.Namespace) -> int:
         params["format"] = args.format
         return _print(call(url, "/v1/returns/complaints", params, method="POST"))
     if args.audit == "sql":
-        snapshot = args.snapshot or Path(
-            call(url, "/v1/exports", {"format": "parquet"}, method="POST")["directory"]
-        )
-        return _print(offline.sql(snapshot, args.query))
+        return _sql(url, args)
     params = _filters(args.filter) | {"limit": str(args.limit), "offset": str(args.offset)}
     if args.as_of:
         params |= {"as_of": args.as_of, "axis": args.axis}
@@ -133,6 +150,26 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="one read-only SELECT over a Parquet snapshot")
     sql.add_argument("query")
     sql.add_argument("--snapshot", type=Path, help="an export directory (default: make one)")
+    sql.add_argument(
+        "--time-limit",
+        type=float,
+        default=offline.Limits.seconds,
+        metavar="SECONDS",
+        help="interrupt the query after this long (default: %(default)s)",
+    )
+    sql.add_argument(
+        "--memory-limit",
+        default=offline.Limits.memory,
+        metavar="SIZE",
+        help="memory the query may use, e.g. 256MB (default: %(default)s)",
+    )
+    sql.add_argument(
+        "--max-rows",
+        type=int,
+        default=offline.Limits.rows,
+        metavar="N",
+        help="refuse an answer longer than this (default: %(default)s)",
+    )
     for name in REGISTERS:
         if name == "timeline":
             continue
@@ -160,6 +197,12 @@ def _parser() -> argparse.ArgumentParser:
         "--intake", default=os.environ.get("CARELEDGER_INTAKE_URL", "http://127.0.0.1:8080")
     )
     demo.add_argument("--url", default=os.environ.get("CARELEDGER_LEDGER_URL", DEFAULT_URL))
+    demo.add_argument(
+        "--client-id",
+        default="crm",
+        help="the client_id the commands carry: the one intake's clients file grants the "
+        "token (default: crm, make run's dev-channel client)",
+    )
     return parser
 
 
@@ -170,6 +213,11 @@ def main(argv: list[str] | None = None) -> None:
 
         serve(argv[2:])
         return
+    if argv[:1] == ["admin"]:
+        from careledger.ledger.entrypoints.admin import main as admin
+
+        admin(argv[1:])
+        return
     args = _parser().parse_args(argv)
     try:
         if args.area == "audit":
@@ -178,8 +226,8 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(offline.rebuild(args.db, load_policy(), max(1, args.workers)))
         from careledger.ledger.demo import run_demo
 
-        raise SystemExit(run_demo(args.intake, args.url))
-    except LedgerUnreachable as exc:
+        raise SystemExit(run_demo(args.intake, args.url, args.client_id))
+    except (LedgerUnreachable, TokenUnreadable) as exc:
         raise SystemExit(f"careledger: {exc}") from None
 
 

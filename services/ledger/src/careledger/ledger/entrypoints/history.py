@@ -20,7 +20,9 @@ from careledger.ledger.queries.proof import proof_bundle
 from careledger.ledger.queries.registers import UnknownFilter
 
 HttpRequest = Request[Any, Any, Any]
-AXIS_HELP = "axis is occurred (when it happened, the default) or recorded (when we knew)"
+AXIS_HELP = (
+    "axis is occurred (when it happened, the default) or recorded (when the stream stored it)"
+)
 
 
 def _instant_and_axis(

@@ -103,8 +103,8 @@ async def create_export(request: HttpRequest) -> Response[bytes]:
 
 
 @get("/healthz", media_type=JSON)
-async def healthz() -> Response[bytes]:
-    return reply({"status": "alive"})
+async def healthz(request: HttpRequest) -> Response[bytes]:
+    return reply({"status": "alive"} | service_of(request).gate.health())
 
 
 @get("/readyz", media_type=JSON)
@@ -122,8 +122,17 @@ async def readyz(request: HttpRequest) -> Response[bytes]:
     )
 
 
-def _http_error(_request: HttpRequest, exc: HTTPException) -> Response[bytes]:
-    return refusal(exc.status_code, "$", "http", exc.detail)
+def _http_error(request: HttpRequest, exc: HTTPException) -> Response[bytes]:
+    if exc.status_code != 429:
+        return refusal(exc.status_code, "$", "http", exc.detail)
+    gate = service_of(request).gate
+    gate.throttled(request)
+    headers = dict(exc.headers or {})
+    message = (
+        f"more than {gate.rate_limit} requests a second from {gate.who(request)}: "
+        f"retry after {headers['Retry-After']} s"
+    )
+    return refusal(429, "Authorization", "rate_limit", message, headers=headers)
 
 
 def create_app(service: "LedgerService") -> Litestar:

@@ -7,20 +7,30 @@ from litestar import Request, Response, get
 from careledger.ledger.adapters.auditors import Auditor
 from careledger.ledger.entrypoints.replies import read, refusal, reply, service_of
 from careledger.ledger.queries.personal_data import references, reveal
+from careledger.runtime.gate import CHALLENGE
 
 HttpRequest = Request[Any, Any, Any]
 OPEN_PATHS = ("/healthz", "/readyz")
 
 
 async def authenticate(request: HttpRequest) -> Response[bytes] | None:
-    """Before every request: with auditors configured, /v1 needs a known bearer token."""
-    auditors = service_of(request).auditors
-    request.state.auditor = auditors.authenticate(request.headers.get("authorization"))
-    if not auditors.configured or request.url.path in OPEN_PATHS:
+    """Before every request: each caller's rate limit, then every route but OPEN_PATHS needs
+    a known bearer token (unless the ledger runs open: CARELEDGER_INSECURE_DEV=1 and no
+    auditors file)."""
+    gate = service_of(request).gate
+    gate.throttle(request)  # 429 past the caller's rate, token or not
+    request.state.auditor = gate.principal(request)
+    if request.state.auditor is not None or gate.open_access or request.url.path in OPEN_PATHS:
         return None
-    if request.state.auditor is None:
-        return refusal(401, "Authorization", "bearer_token", "send Authorization: Bearer <token>")
-    return None
+    gate.refused(request, 401, "bearer_token")
+    return refusal(
+        401,
+        "Authorization",
+        "bearer_token",
+        "send Authorization: Bearer <token> with the token of an auditor listed in the "
+        "ledger's auditors file (CARELEDGER_AUDITORS_FILE)",
+        headers=CHALLENGE,
+    )
 
 
 @get("/v1/subjects/{subject_id:str}/personal-data")
@@ -29,6 +39,7 @@ async def personal_data(request: HttpRequest) -> Response[bytes]:
     service = service_of(request)
     auditor: Auditor | None = request.state.auditor
     if auditor is None or "dpo" not in auditor.roles:
+        service.gate.refused(request, 403, "role_dpo")
         return refusal(
             403,
             "Authorization",

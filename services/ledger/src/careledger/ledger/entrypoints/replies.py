@@ -1,7 +1,7 @@
 """What every ledger route shares: JSON replies, refusals, and reads through a cursor."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -16,13 +16,17 @@ JSON = "application/json"
 _encoder = msgspec.json.Encoder(decimal_format="string")
 
 
-def reply(body: Any, status: int = 200) -> Response[bytes]:
-    return Response(_encoder.encode(body), status_code=status, media_type=JSON)
+def reply(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response[bytes]:
+    return Response(_encoder.encode(body), status_code=status, media_type=JSON, headers=headers)
 
 
-def refusal(status: int, field: str, rule: str, message: str) -> Response[bytes]:
+def refusal(
+    status: int, field: str, rule: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response[bytes]:
     error = {"field": field, "rule": rule, "message": message}
-    return reply({"status": status, "title": message, "errors": [error]}, status)
+    return reply({"status": status, "title": message, "errors": [error]}, status, headers)
 
 
 def service_of(request: Request[Any, Any, Any]) -> "LedgerService":

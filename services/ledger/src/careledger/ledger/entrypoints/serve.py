@@ -5,6 +5,7 @@ from pathlib import Path
 from careledger.ledger.bootstrap import LedgerService
 from careledger.ledger.settings import Settings
 from careledger.runtime import arguments, overrides, serve
+from careledger.runtime.principals import PrincipalsFileError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -12,7 +13,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", type=Path, help="DuckDB file (env CARELEDGER_LEDGER_DB)")
     args = parser.parse_args(argv)
     settings = Settings.from_env(**overrides(args, db_path=args.db))
-    serve(LedgerService(settings).http_app(), settings.http_host, settings.http_port)
+    try:
+        service = LedgerService(settings)
+    except PrincipalsFileError as exc:
+        raise SystemExit(f"careledger-ledger: {exc}") from None
+    serve(service.http_app(), settings.http_host, settings.http_port, settings.http_read_timeout)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from careledger.ledger.ingest import tables
 
 Progress = Callable[[int, int], None]
 CHUNK = 50_000
+COLUMNS = "sequence, subject, payload, hash, recorded_at"  # what ``decoded`` reads
 
 
 def chunks(
@@ -25,7 +26,7 @@ def chunks(
     """
     for start in range(first, last + 1, CHUNK):
         rows = con.execute(
-            f"SELECT sequence, subject, payload, hash FROM {relation} "
+            f"SELECT {COLUMNS} FROM {relation} "
             f"WHERE sequence >= ? AND sequence < ? AND {where} ORDER BY sequence",
             [start, start + CHUNK],
         ).fetchall()
@@ -33,10 +34,11 @@ def chunks(
 
 
 def decoded(rows: list[tuple[Any, ...]]) -> list[Applied]:
-    """Rows of (sequence, subject, payload, hash) from ``events``, as applied events."""
+    """Rows of ``COLUMNS`` from ``events``, as applied events: recorded when the log says,
+    never when the payload claims."""
     return [
-        Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data))
-        for seq, subj, data, h in rows
+        Applied(seq, decode_event(bytes(data)), bytes(h), subj, bytes(data), recorded_at=at)
+        for seq, subj, data, h, at in rows
     ]
 
 

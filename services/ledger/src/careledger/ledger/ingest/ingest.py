@@ -12,6 +12,7 @@ Such an event is refused (rule ``ambiguous_payload``): an as-of answer built on 
 JSON's id would differ from the register, and the ledger cannot say which one was meant.
 """
 
+import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,12 +32,15 @@ CONSENT_TYPES = "(" + ", ".join(f"'{t.__name__}'" for t in CONSENT_EVENTS) + ")"
 
 @dataclass(frozen=True)
 class LogMessage:
-    """One message of the event stream as the consumer received it."""
+    """One message of the event stream as the consumer received it. ``recorded_at``: when
+    the stream stored it, by the server's clock (UTC, to the microsecond): the ledger's
+    recorded time, which no publisher can set."""
 
     sequence: int
     nats_subject: str  # careledger.events.<aggregate>.<id>; the data subject is subject_id
     data: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    recorded_at: dt.datetime = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,16 @@ def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> 
         if (made := created(event)) is not None:
             exist.add(made)
         head = link(head, message.sequence, message.data)
-        applied.append(Applied(message.sequence, event, head, message.nats_subject, message.data))
+        applied.append(
+            Applied(
+                message.sequence,
+                event,
+                head,
+                message.nats_subject,
+                message.data,
+                recorded_at=message.recorded_at,
+            )
+        )
     last = fresh[-1].sequence if fresh else position.sequence
     rejected.sort(key=lambda r: r.message.sequence)
     return Outcome(applied, rejected, Position(last, head))

@@ -70,8 +70,8 @@ class Loaded:
 def _load(con: duckdb.DuckDBPyConnection, projection: RowProjection, keys: set[Key]) -> Loaded:
     """The rows of ``keys``: found by their key columns alone, then read whole by rowid.
     A row an event changes was mostly written lately, at the table's end, so its row
-    group is the one read whole; a join that read every column of every row group took
-    twice as long (docs/performance.md)."""
+    group is the one read whole, where a join read every column of every row group
+    (docs/performance.md, 'Tried, measured, kept')."""
     if not keys:
         return Loaded()
     table = projection.table

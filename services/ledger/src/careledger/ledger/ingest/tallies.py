@@ -4,7 +4,8 @@ collapsed after the parts of a rebuild in parts each tallied their own rows.
 What a row counts is the domain's (``careledger.ledger.domain.tally``); here only the
 tally rows of the keys a batch touched are read and written. (A first version defined
 tallies as SQL over the rows and ran it on each batch's Arrow rows: DuckDB's fixed cost
-per statement made that a fifth of the ledger's ingest.)
+per statement made that a large part of the ledger's ingest; docs/performance.md, 'Tried,
+measured, kept'.)
 """
 
 from collections.abc import Mapping

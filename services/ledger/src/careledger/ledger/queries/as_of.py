@@ -3,6 +3,9 @@ in-memory database from only the events up to T, then the usual register query.
 
 Two axes: ``occurred`` (events whose ``occurred_at`` <= T: the world as we now know it was
 at T) and ``recorded`` (``recorded_at`` <= T: what the ledger could have answered at T).
+``recorded_at`` is the ledger's column, when the stream stored the event by the server's
+clock; the ``recorded_at`` a publisher wrote in the event is a claim no axis reads
+(``log_tables``), so a backdated claim cannot make an answer hold before the event existed.
 Either way the events are applied in log order, by the same ``tables.apply`` as the
 live consumer, so an as-of answer equals the register of a ledger fed only those events.
 Registers that move with the clock (deadline status, days open) are read with now = T.
@@ -30,7 +33,7 @@ from careledger.ledger import duck
 from careledger.ledger.deadlines import Policy
 from careledger.ledger.domain.projection import Projection
 from careledger.ledger.ingest import tables
-from careledger.ledger.ingest.folding import decoded
+from careledger.ledger.ingest.folding import COLUMNS, decoded
 from careledger.ledger.ingest.ingest import CONSENT_ID, CONSENT_TYPES
 from careledger.ledger.queries.registers import REGISTERS, query
 
@@ -163,7 +166,7 @@ def _apply(
     projections: Sequence[Projection],
 ) -> int:
     ledger.execute(
-        f"SELECT sequence, subject, payload, hash FROM events WHERE {where} ORDER BY sequence",
+        f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY sequence",
         params,
     )
     last = 0

@@ -4,9 +4,11 @@ The consent register of S replayed up to T (``as_of.replay``, either axis). The 
 names the consent that held at T (or, if none did, the latest one for P), the evidence
 of its ``ConsentGiven`` event (notice shown, evidence reference, mechanism, who captured
 it) with the event's log sequence and hash, and the ``ConsentWithdrawn`` event that ended
-it, if it was withdrawn by T. ``consented`` is true when some consent of S to P was given
-and not withdrawn by T, and S had not been erased by T (erasure ends the processing the
-consent allowed; the proof itself is kept).
+it, if it was withdrawn by T. Each event's ``recorded_at`` is when the stream stored it;
+``claimed_recorded_at`` what its publisher wrote, shown beside it and never used.
+``consented`` is true when some consent of S to P was given and not withdrawn by T, and S
+had not been erased by T (erasure ends the processing the consent allowed; the proof
+itself is kept).
 """
 
 import datetime as dt
@@ -57,12 +59,13 @@ def consent_at(
 
 
 def _locate(ledger: duckdb.DuckDBPyConnection, event_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Each event's place in the log: sequence, hash, when it occurred and was recorded."""
+    """Each event's place in the log: sequence, hash, when it occurred, when the log
+    recorded it, and when its publisher claimed it was recorded."""
     if not event_ids:
         return {}
     found = ledger.execute(
-        "SELECT event_id, sequence, hash, occurred_at, recorded_at FROM events "
-        "WHERE event_id IN (SELECT unnest(?))",
+        "SELECT event_id, sequence, hash, occurred_at, recorded_at, claimed_recorded_at "
+        "FROM events WHERE event_id IN (SELECT unnest(?))",
         [event_ids],
     ).fetchall()
     return {
@@ -72,8 +75,9 @@ def _locate(ledger: duckdb.DuckDBPyConnection, event_ids: list[str]) -> dict[str
             "hash": bytes(hash_).hex(),
             "occurred_at": occurred_at,
             "recorded_at": recorded_at,
+            "claimed_recorded_at": claimed,
         }
-        for event_id, sequence, hash_, occurred_at, recorded_at in found
+        for event_id, sequence, hash_, occurred_at, recorded_at, claimed in found
     }
 
 

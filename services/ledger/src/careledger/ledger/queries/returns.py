@@ -50,7 +50,7 @@ Only bound parameters carry request values; the dimension is checked against a w
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import duckdb
 import pyarrow as pa
@@ -60,8 +60,7 @@ from careledger.ledger.duck import registered
 from careledger.ledger.queries.export import VERSION, Format, sha256_of
 
 Dimension = Literal["product", "cause", "channel"]
-DIMENSIONS: tuple[Dimension, ...] = ("product", "cause", "channel")
-TABLES = ("counts", "redress", "regimes")
+DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 
 
 class InvalidReturn(ValueError):

@@ -3,12 +3,16 @@
 1. The hash chain recomputed from the stored bytes matches every stored hash, and every
    event has its key (``event_key``: what the duplicate check asks) and no other.
 2. Every message of the stream is in the ledger (as an event with the same bytes, or as a
-   rejection), and the ledger holds nothing the stream lacks.
+   rejection), and the ledger holds nothing the stream lacks. An event's ``recorded_at``,
+   which the chain does not cover, is the instant the stream stored it (unless it is a
+   claim kept from before the ledger read the server's clock: ``recorded_clock``).
 3. Every projection equals a fresh rebuild from the events.
 
 The report names the first sequence (or projection row) that differs.
 """
 
+import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -24,7 +28,7 @@ from careledger.ledger.ingest.rebuild import rebuild_projections
 # holding them all (its default limit is 80% of the machine's memory).
 COMPARE_MEMORY = "256MB"
 
-StreamMessages = AsyncIterator[tuple[int, bytes]]
+StreamMessages = AsyncIterator[tuple[int, bytes, dt.datetime]]  # sequence, bytes, stored at
 
 
 @dataclass
@@ -77,13 +81,14 @@ async def compare_with_stream(
 ) -> None:
     held = _rows(
         con,
-        "SELECT sequence, payload FROM events UNION ALL SELECT sequence, payload FROM rejected "
+        "SELECT sequence, payload, recorded_at, recorded_clock = 'server', NULL FROM events "
+        "UNION ALL SELECT sequence, NULL, NULL, FALSE, payload_sha256 FROM rejected "
         "ORDER BY sequence",
     )
     report.rejected = con.execute("SELECT count(*) FROM rejected").fetchall()[0][0]
     report.stream_messages = 0
     mine = next(held, None)
-    async for sequence, data in stream:
+    async for sequence, data, stored_at in stream:
         report.stream_messages += 1
         if mine is None or mine[0] > sequence:
             if not report.problems:
@@ -94,8 +99,18 @@ async def compare_with_stream(
         if mine[0] < sequence:
             report.problems.append(f"sequence {mine[0]}: in the ledger, not in the stream")
             return
-        if bytes(mine[1]) != data:
+        if mine[4] is not None:  # a rejection keeps the SHA-256 of the bytes, not the bytes
+            same = hashlib.sha256(data).hexdigest() == mine[4]
+        else:
+            same = bytes(mine[1]) == data
+        if not same:
             report.problems.append(f"sequence {sequence}: ledger bytes differ from the stream")
+            return
+        if mine[3] and mine[2] != stored_at:  # stored by the server's clock (log_tables)
+            report.problems.append(
+                f"sequence {sequence}: recorded_at {mine[2].isoformat()} is not when the "
+                f"stream stored it ({stored_at.isoformat()})"
+            )
             return
         mine = next(held, None)
     if mine is not None and not report.problems:

@@ -1,7 +1,7 @@
 """Complaints: every complaint, where it stands, and how it ended.
 
 One row per complaint_id, from ``ComplaintFiled`` (received_at is when it happened,
-recorded_at when we knew). Status: open -> acknowledged -> escalated -> resolved; an
+recorded_at when the log recorded it). Status: open -> acknowledged -> escalated -> resolved; an
 escalation to an external body after resolution (the customer's right) makes it
 ``escalated_externally`` and keeps resolved_at and outcome. ``level`` is the current
 escalation level, ``escalated_at`` the last escalation (each one is in ``escalations``).
@@ -94,7 +94,7 @@ def keys_of(applied: Applied) -> list[Key]:
 def evolve(rows: Rows, applied: Applied, calendars: Calendars) -> None:
     event = applied.event
     if isinstance(event, ComplaintFiled):
-        rows.setdefault((event.complaint_id,), _filed(event))
+        rows.setdefault((event.complaint_id,), _filed(event, applied.recorded_at))
         return
     assert isinstance(event, ComplaintEvent)
     row = rows.get((event.complaint_id,))
@@ -144,14 +144,14 @@ def _band(
         return {"return_band": None, "return_band_problem": str(exc)}
 
 
-def _filed(event: ComplaintFiled) -> Row:
+def _filed(event: ComplaintFiled, recorded_at: dt.datetime) -> Row:
     return dict.fromkeys(TABLE.columns) | {
         "complaint_id": event.complaint_id,
         "tracking_code": event.tracking_code,
         "subject_id": event.subject_id,
         "contact_id": event.contact_id,
         "received_at": event.occurred_at,
-        "recorded_at": event.recorded_at,
+        "recorded_at": recorded_at,
         "channel": event.channel,
         "kind": event.kind,
         "product": event.product,
@@ -167,12 +167,12 @@ def _filed(event: ComplaintFiled) -> Row:
 
 
 def projection(policy: Policy) -> RowProjection:
-    # 2: extension columns; 3: the return band
+    # 2: extension columns; 3: the return band; 4: recorded_at is the stream's
     return RowProjection(
         TABLE,
         HANDLES,
         keys_of,
         Bound(evolve, policy.calendars),
-        version=3,
+        version=4,
         tallies=complaint_days.TALLIES,
     )

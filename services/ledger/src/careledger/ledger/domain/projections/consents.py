@@ -17,6 +17,8 @@ cannot tell; the join keeps this projection pure and batch-independent, and serv
 register alike.
 """
 
+import datetime as dt
+
 from careledger.contracts.events import ConsentGiven, ConsentWithdrawn
 from careledger.ledger.domain.applied import Applied
 from careledger.ledger.domain.projection import RowProjection
@@ -66,7 +68,9 @@ def evolve(rows: Rows, applied: Applied) -> None:
     match event:
         case ConsentGiven():
             for purpose in dict.fromkeys(event.purposes):
-                rows.setdefault((event.consent_id, purpose), _given(event, purpose))
+                rows.setdefault(
+                    (event.consent_id, purpose), _given(event, purpose, applied.recorded_at)
+                )
         case ConsentWithdrawn():
             for purpose in dict.fromkeys(event.purposes):
                 row = rows.get((event.consent_id, purpose))
@@ -74,7 +78,7 @@ def evolve(rows: Rows, applied: Applied) -> None:
                     continue
                 row.update(
                     withdrawn_at=event.occurred_at,
-                    withdrawn_recorded_at=event.recorded_at,
+                    withdrawn_recorded_at=applied.recorded_at,
                     withdrawal_channel=event.channel,
                     withdrawn_by=f"{event.actor.kind}:{event.actor.id}",
                     state="withdrawn",
@@ -82,7 +86,7 @@ def evolve(rows: Rows, applied: Applied) -> None:
                 )
 
 
-def _given(event: ConsentGiven, purpose: str) -> Row:
+def _given(event: ConsentGiven, purpose: str, recorded_at: dt.datetime) -> Row:
     shown_at = event.notice.shown_at
     return dict.fromkeys(TABLE.columns) | {
         "consent_id": event.consent_id,
@@ -101,12 +105,12 @@ def _given(event: ConsentGiven, purpose: str) -> Row:
         "contact_id": event.contact_id,
         "captured_by": f"{event.actor.kind}:{event.actor.id}",
         "given_at": event.occurred_at,
-        "given_recorded_at": event.recorded_at,
+        "given_recorded_at": recorded_at,
         "state": "given",
         "event_ids": [event.event_id],
         subject_key.COLUMN: subject_key.subject_key(event.subject_id),
     }
 
 
-# 2: subject_key
-PROJECTION = RowProjection(TABLE, (ConsentGiven, ConsentWithdrawn), keys_of, evolve, version=2)
+# 2: subject_key; 3: the recorded instants are the stream's, not the publisher's claims
+PROJECTION = RowProjection(TABLE, (ConsentGiven, ConsentWithdrawn), keys_of, evolve, version=3)

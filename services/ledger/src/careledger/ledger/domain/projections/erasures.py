@@ -45,7 +45,7 @@ def evolve(rows: Rows, applied: Applied) -> None:
         {
             "subject_id": event.subject_id,
             "erased_at": event.occurred_at,
-            "recorded_at": event.recorded_at,
+            "recorded_at": applied.recorded_at,
             "legal_basis": event.legal_basis,
             "erased_by": f"{event.actor.kind}:{event.actor.id}",
             "retained_record_classes": [r.record_class for r in event.retained],
@@ -56,4 +56,5 @@ def evolve(rows: Rows, applied: Applied) -> None:
     )
 
 
-PROJECTION = RowProjection(TABLE, (SubjectErased,), keys_of, evolve)
+# 2: recorded_at is the stream's, not the publisher's claim
+PROJECTION = RowProjection(TABLE, (SubjectErased,), keys_of, evolve, version=2)

@@ -47,10 +47,11 @@ def evolve(rows: Rows, applied: Applied) -> None:
             "decision": event.decision,
             "external_reference": event.external_reference,
             "decided_at": event.occurred_at,
-            "recorded_at": event.recorded_at,
+            "recorded_at": applied.recorded_at,
             "event_ids": [event.event_id],
         },
     )
 
 
-PROJECTION = RowProjection(TABLE, (ComplaintEscalationDecided,), keys_of, evolve)
+# 2: recorded_at is the stream's, not the publisher's claim
+PROJECTION = RowProjection(TABLE, (ComplaintEscalationDecided,), keys_of, evolve, version=2)

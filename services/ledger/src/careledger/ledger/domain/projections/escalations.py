@@ -61,11 +61,12 @@ def evolve(rows: Rows, applied: Applied) -> None:
             "initiated_by": event.initiated_by,
             "reason_code": event.reason_code,
             "escalated_at": event.occurred_at,
-            "recorded_at": event.recorded_at,
+            "recorded_at": applied.recorded_at,
             "event_ids": [event.event_id],
         },
     )
 
 
 # fresh: the key is the event id, which the ledger applies once (``known``)
-PROJECTION = RowProjection(TABLE, (ComplaintEscalated,), keys_of, evolve, fresh=True)
+# 2: recorded_at is the stream's, not the publisher's claim
+PROJECTION = RowProjection(TABLE, (ComplaintEscalated,), keys_of, evolve, fresh=True, version=2)

@@ -39,7 +39,7 @@ def columns_of(batch: Sequence[Applied]) -> dict[str, list[Any]]:
         "sequence": [a.sequence for a in batch],
         "subject_id": subjects,
         "occurred_at": [e.occurred_at for e in events],
-        "recorded_at": [e.recorded_at for e in events],
+        "recorded_at": [a.recorded_at for a in batch],
         "type": [type(e).__name__ for e in events],
         "aggregate": [e.aggregate for e in events],
         "aggregate_id": [e.aggregate_id for e in events],
@@ -52,5 +52,5 @@ def columns_of(batch: Sequence[Applied]) -> dict[str, list[Any]]:
     }
 
 
-# 2: subject_key
-PROJECTION = EventProjection(TABLE, (Event,), columns_of, version=2)
+# 2: subject_key; 3: recorded_at is the stream's, not the publisher's claim
+PROJECTION = EventProjection(TABLE, (Event,), columns_of, version=3)
