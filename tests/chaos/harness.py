@@ -47,8 +47,11 @@ from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
 from careledger.ledger.deadlines import load_policy
 from careledger.ledger.queries.verify import verify
+from careledger.runtime.nats import NatsAccess
 from careledger.stack.nats_server import NatsServer, free_port
 from tests.support.ledger_process import LedgerProcess
+from tests.support.nats import connect, service_env
+from tests.support.principals import Principals, write_principals
 from tests.support.scenario import Story
 from tests.support.streams import stored_messages
 
@@ -228,14 +231,26 @@ class IntakeProcess:
     """``python -m careledger.intake.entrypoints.cli`` on a fixed port, managed by PID."""
 
     nats_url: str
-    env: dict[str, str]
+    env: dict[str, str]  # with intake's NATS credentials (``tests.support.nats.service_env``)
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    principals: Principals | None = None  # default: a fresh clients file beside the log
+
+    def __post_init__(self) -> None:
+        if self.principals is None:
+            self.principals = write_principals(self.log_path.with_name("intake-principals"))
+        self.env = self.env | self.principals.service_env()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token(self) -> str:
+        """The bearer token of the clients file's client (every command, ``crm-madrid``)."""
+        assert self.principals is not None
+        return self.principals.intake_token
 
     def start(self, timeout: float = 30.0) -> IntakeProcess:
         with self.log_path.open("ab") as log:
@@ -326,19 +341,34 @@ class Stack:
         )
 
 
+def provision(server: NatsServer, env: dict[str, str]) -> None:
+    """``careledger admin provision`` as the admin, before any service starts (as ``make run``
+    and a deployment do)."""
+    subprocess.run(
+        [sys.executable, "-m", "careledger.ledger.entrypoints.cli", "admin", "provision"],
+        env=env | service_env(server, "admin"),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
 @contextmanager
 def running_stack(tmp: Path) -> Iterator[Stack]:
     """Start all three; stop whatever is still running by PID on the way out."""
     env = {k: v for k, v in os.environ.items() if k != "CARELEDGER_MASTER_KEY_FILE"}
     env["CARELEDGER_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    server = NatsServer(tmp / "nats")
+    server = NatsServer(tmp / "nats", privacy_channels=("channel",))  # it erases over NATS too
     intake: IntakeProcess | None = None
     ledger: LedgerProcess | None = None
     try:
         server.start()
-        intake = IntakeProcess(server.url, env, tmp / "intake.log").start()
+        provision(server, env)
+        intake = IntakeProcess(
+            server.url, env | service_env(server, "intake"), tmp / "intake.log"
+        ).start()
         ledger = LedgerProcess(
-            server.url, tmp / "ledger.duckdb", log_path=tmp / "ledger.log"
+            server.access("ledger"), tmp / "ledger.duckdb", log_path=tmp / "ledger.log"
         ).start()
         yield Stack(tmp, server, intake, ledger)
     finally:
@@ -365,10 +395,13 @@ class Replay:
 class LoadDriver:
     """``concurrency`` callers, each telling one story at a time, command after command."""
 
-    def __init__(self, plan: Plan, intake_url: str, nats_url: str, rng: random.Random) -> None:
+    def __init__(
+        self, plan: Plan, intake_url: str, nats: NatsAccess, rng: random.Random, *, token: str
+    ) -> None:
         self.plan = plan
         self.intake_url = intake_url
-        self.nats_url = nats_url
+        self.token = token  # intake's bearer token for the HTTP commands
+        self.nats = nats  # a channel's, for the commands sent over NATS
         self.rng = rng
         self.in_flight = 0
         self.finished = False
@@ -384,11 +417,12 @@ class LoadDriver:
         for story in told:
             queue.put_nowait(story)
         self._nc = await nats.connect(
-            self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5
+            **self.nats.connect_options(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         self._http = httpx.AsyncClient(
             base_url=self.intake_url,
             limits=httpx.Limits(max_connections=self.plan.concurrency),
+            headers={"Authorization": f"Bearer {self.token}"},
         )
         try:
             await asyncio.gather(*(self._caller(queue) for _ in range(self.plan.concurrency)))
@@ -726,11 +760,12 @@ async def check(
     plan: Plan,
     told: list[list[Command]],
     replays: list[Replay],
-    nats_url: str,
+    admin: NatsAccess,
     db_path: Path,
     tally: Tally,
 ) -> Tally:
-    """Compare the callers' answers with the stream and the (stopped) ledger's file."""
+    """Compare the callers' answers with the stream and the (stopped) ledger's file, read
+    through the admin's ``NatsAccess``."""
     commands = [c for story in told for c in story]
     tally.sent = len(commands)
     for c in commands:
@@ -757,7 +792,7 @@ async def check(
     _check_refusals(told, tally)
 
     # The stream: every message, by the event id it carries.
-    stored = await stored_messages(nats_url)
+    stored = await stored_messages(admin)
     tally.in_stream = len(stored)
     in_stream: dict[str, list[int]] = collections.defaultdict(list)
     by_story_event: dict[tuple[str, str], list[tuple[str, int]]] = collections.defaultdict(list)
@@ -777,7 +812,7 @@ async def check(
 
     # The ledger: its file, opened after it stopped.
     store = LedgerStore(db_path, load_policy())  # as the ledger process: this environment's
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(**admin.connect_options())
     try:
         rows = store.con.execute("SELECT event_id, sequence FROM events").fetchall()
         dead = store.con.execute("SELECT sequence, rule, reason FROM rejected").fetchall()
@@ -899,7 +934,9 @@ async def run_chaos(tmp: Path, plan: Plan) -> Tally:
     total = sum(len(s) for s in told)
     tally = Tally(plan)
     with running_stack(tmp) as stack:
-        driver = LoadDriver(plan, stack.intake.url, stack.nats.url, random.Random(plan.seed + 1))
+        rng = random.Random(plan.seed + 1)
+        channel = stack.nats.access("channel")
+        driver = LoadDriver(plan, stack.intake.url, channel, rng, token=stack.intake.token)
         faults = FaultLoop(plan, stack, driver, random.Random(plan.seed + 2))
         began = time.monotonic()
         try:
@@ -912,7 +949,7 @@ async def run_chaos(tmp: Path, plan: Plan) -> Tally:
         tally.fault_in_flight = [f.in_flight for f in faults.done if f.kind == "intake-kill"]
         tally.timeline = [f"{f.kind}@{f.at_command} ({f.down_seconds:.1f} s)" for f in faults.done]
 
-        nc = await nats.connect(stack.nats.url)
+        nc = await connect(stack.nats)
         try:
             last = (await nc.jetstream().stream_info(EVENT_STREAM)).state.last_seq
         finally:
@@ -929,7 +966,8 @@ async def run_chaos(tmp: Path, plan: Plan) -> Tally:
         stack.intake.stop()
         if tally.problems:
             return tally
-        await check(plan, told, driver.replays, stack.nats.url, stack.db_path, tally)
+        admin = stack.nats.access("admin")
+        await check(plan, told, driver.replays, admin, stack.db_path, tally)
         if tally.problems:
             print(stack.logs())
     return tally

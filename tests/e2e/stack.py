@@ -16,11 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from careledger.stack.nats_server import NatsServer, free_port, signal_and_wait
+from tests.support.nats import service_env
+from tests.support.principals import write_principals
 
 
-def get_json(base: str, path: str, **params: str) -> Any:
+def get_json(base: str, path: str, token: str | None = None, **params: str) -> Any:
+    """GET ``path`` with ``params``, as the bearer of ``token`` if given."""
     query = "?" + urllib.parse.urlencode(params) if params else ""
-    with urllib.request.urlopen(f"{base}{path}{query}", timeout=10) as response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"{base}{path}{query}", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -53,17 +58,32 @@ def _service(module: str, args: list[str], env: dict[str, str], log: Path) -> It
 
 
 @contextmanager
-def running_stack(server: NatsServer, tmp: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """(intake URL, ledger URL, environment) of both services, stopped by PID afterwards."""
+def running_stack(
+    server: NatsServer, tmp: Path, **settings: str
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """(intake URL, ledger URL, environment) of both services, stopped by PID afterwards.
+    The environment holds the clients and auditors files and the tokens the CLI and the demo
+    send (``CARELEDGER_TOKEN``, ``CARELEDGER_INTAKE_TOKEN``); the client's ``client_id`` is
+    the demo's, ``crm``. ``settings``: more environment variables for both services."""
     env = {k: v for k, v in os.environ.items() if k != "CARELEDGER_MASTER_KEY_FILE"}
+    env |= write_principals(tmp / "principals", client_id="crm").env()
     env["CARELEDGER_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     env["CARELEDGER_EXPORT_DIR"] = str(tmp / "exports")
+    env |= settings
     nats = ["--nats", server.url]
     db = ["--db", str(tmp / "ledger.duckdb")]
     with (
-        _service("careledger.intake.entrypoints.cli", nats, env, tmp / "intake.log") as intake,
         _service(
-            "careledger.ledger.entrypoints.serve", nats + db, env, tmp / "ledger.log"
+            "careledger.intake.entrypoints.cli",
+            nats,
+            env | service_env(server, "intake"),
+            tmp / "intake.log",
+        ) as intake,
+        _service(
+            "careledger.ledger.entrypoints.serve",
+            nats + db,
+            env | service_env(server, "ledger"),
+            tmp / "ledger.log",
         ) as ledger,
     ):
         yield intake, ledger, env

@@ -34,13 +34,17 @@ def test_the_demo_tells_a_story_the_registers_hold_and_refuses_the_pre_ticked_bo
         complaint = re.search(r"escalations\?complaint_id=([0-9a-f-]{36})", output)
         assert subject and complaint, output
 
-        complaints = get_json(ledger, "/v1/registers/complaints", subject_id=subject[1])["items"]
+        complaints = get_json(
+            ledger, "/v1/registers/complaints", env["CARELEDGER_TOKEN"], subject_id=subject[1]
+        )["items"]
         assert [(c["complaint_id"], c["status"], c["level"]) for c in complaints] == [
             (complaint[1], "escalated", "consumer_office")
         ]
         assert complaints[0]["tracking_code"] in output
 
-        escalations = get_json(ledger, "/v1/registers/escalations", complaint_id=complaint[1])
+        escalations = get_json(
+            ledger, "/v1/registers/escalations", env["CARELEDGER_TOKEN"], complaint_id=complaint[1]
+        )
         assert [
             (e["to_level"], e["initiated_by"], e["external"], e["body_name"])
             for e in escalations["items"]
@@ -49,13 +53,15 @@ def test_the_demo_tells_a_story_the_registers_hold_and_refuses_the_pre_ticked_bo
             ("consumer_office", "customer", True, "OMIC Madrid"),
         ]
 
-        consents = get_json(ledger, "/v1/registers/consents", subject_id=subject[1])["items"]
+        consents = get_json(
+            ledger, "/v1/registers/consents", env["CARELEDGER_TOKEN"], subject_id=subject[1]
+        )["items"]
         assert sorted((c["purpose"], c["state"], c["mechanism"]) for c in consents) == [
             ("call_recording", "given", "verbal"),
             ("marketing_email", "withdrawn", "double_opt_in_confirmed"),
         ]
 
-        verify = get_json(ledger, "/v1/ledger/verify")
+        verify = get_json(ledger, "/v1/ledger/verify", env["CARELEDGER_TOKEN"])
         assert verify["ok"] is True, verify
 
 

@@ -36,13 +36,22 @@ def _wait_for_banner(process: subprocess.Popen[str], timeout: float = 60) -> str
     raise AssertionError("launcher never printed its banner:\n" + "".join(seen))
 
 
-def _wait_for_ledger(url: str, sequence: int, timeout: float = 30) -> None:
+def _wait_for_ledger(url: str, sequence: int, auditor: dict[str, str], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if httpx.get(f"{url}/v1/ledger/position", timeout=5).json()["ledger_sequence"] >= sequence:
+        position = httpx.get(f"{url}/v1/ledger/position", headers=auditor, timeout=5).json()
+        if position["ledger_sequence"] >= sequence:
             return
         time.sleep(0.2)
     raise AssertionError(f"the ledger never reached sequence {sequence}")
+
+
+def _tokens(banner: str) -> tuple[str, str]:
+    """The client's and the auditor's token, as the banner prints them."""
+    client = re.search(r'-H "Authorization: Bearer (\S+)"', banner)
+    auditor = re.search(r"dev-auditor \(roles auditor, dpo\)\s+(\S+)", banner)
+    assert client and auditor, banner
+    return client[1], auditor[1]
 
 
 def _gone(pid: int) -> bool:
@@ -76,20 +85,33 @@ def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> s
         ledger = re.search(r"ledger HTTP\s+(http://\S+?)/v1", banner)
         assert intake and ledger and len(re.findall(r"pid (\d+)", banner)) == 3, banner
         assert "created a new vault master key" in banner
-        key_file = tmp_path / "var" / "master.key"
-        assert key_file.stat().st_mode & 0o777 == 0o600
+        var = tmp_path / "var"
+        for secret in ("master.key", "clients.toml", "auditors.toml", "tokens/dev-channel.token"):
+            assert (var / secret).stat().st_mode & 0o777 == 0o600, secret
+        assert (var / "tokens").stat().st_mode & 0o777 == 0o700
+        client_token, auditor_token = _tokens(banner)
+        assert client_token not in (var / "clients.toml").read_text()  # only its hash
+        client = {"Authorization": f"Bearer {client_token}"}
+        auditor = {"Authorization": f"Bearer {auditor_token}"}
+
+        commands = f"{intake.group(1)}/v1/commands/open-contact"
+        registers = f"{ledger.group(1)}/v1/registers/contacts"
+        body, key = _curl_body(README.read_text()), {"Idempotency-Key": f"anon-{uuid.uuid4()}"}
+        anonymous = (httpx.post(commands, json=body, headers=key), httpx.get(registers))
+        assert [r.status_code for r in anonymous] == [401, 401]
+        assert all(r.headers["WWW-Authenticate"] == "Bearer" for r in anonymous)
 
         for example in (README.read_text(), banner):
             response = httpx.post(
-                f"{intake.group(1)}/v1/commands/open-contact",
+                commands,
                 json=_curl_body(example),
-                headers={"Idempotency-Key": f"example-{uuid.uuid4()}"},
+                headers={"Idempotency-Key": f"example-{uuid.uuid4()}"} | client,
                 timeout=10,
             )
             assert response.status_code == 201, response.text
             assert response.json()["type"] == "ContactOpened"
-        _wait_for_ledger(ledger.group(1), sequence=2)
-        contacts = httpx.get(f"{ledger.group(1)}/v1/registers/contacts", timeout=10).json()
+        _wait_for_ledger(ledger.group(1), sequence=2, auditor=auditor)
+        contacts = httpx.get(registers, headers=auditor, timeout=10).json()
         assert contacts["total"] == 2
     finally:
         process.send_signal(signal.SIGINT)

@@ -33,7 +33,9 @@ def test_every_readme_auditor_example_answers_from_the_demo_data(
             timeout=60,
         )
         assert demo.returncode == 0, demo.stdout + demo.stderr
-        subject = get_json(ledger, "/v1/registers/complaints")["items"][0]["subject_id"]
+        subject = get_json(ledger, "/v1/registers/complaints", env["CARELEDGER_TOKEN"])["items"][0][
+            "subject_id"
+        ]
 
         answers = {}
         bundle = tmp_path / "proof.json"

@@ -15,7 +15,7 @@ STORIES = 40
 async def test_intake_keeps_accepting_while_the_ledger_is_down_and_the_ledger_catches_up(
     intake: RunningIntake, tmp_path: Path
 ) -> None:
-    ledger = LedgerProcess(intake.server.url, tmp_path / "ledger.duckdb").start()
+    ledger = LedgerProcess(intake.server.access("ledger"), tmp_path / "ledger.duckdb").start()
     first = Story()
     await intake.post("open-contact", dict(first.commands())["open-contact"], "before-stop")
     await asyncio.to_thread(ledger.wait_caught_up, 1)
@@ -26,7 +26,7 @@ async def test_intake_keeps_accepting_while_the_ledger_is_down_and_the_ledger_ca
         for command, payload in Story().commands()[:3]:
             response = await intake.post(command, payload, f"down-{uuid.uuid4()}")
             statuses.append(response.status_code)
-    last = (await stored_messages(intake.server.url))[-1].sequence
+    last = (await stored_messages(intake.server))[-1].sequence
 
     ledger.start()
     try:

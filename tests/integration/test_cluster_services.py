@@ -40,7 +40,8 @@ import pytest
 from nats.js.api import StreamInfo
 
 from careledger.contracts.subjects import DLQ_STREAM, EVENT_STREAM
-from careledger.ledger.adapters.access_log import ACCESS_STREAM
+from careledger.ledger.entrypoints.admin import provision
+from careledger.runtime.streams import ACCESS_STREAM, StreamSettings
 from careledger.vault import VAULT_STREAM
 from tests.chaos.harness import (
     Command,
@@ -54,7 +55,8 @@ from tests.chaos.harness import (
     tail,
 )
 from tests.support.ledger_process import LedgerProcess
-from tests.support.nats_cluster import Node, connected_nodes, running_cluster
+from tests.support.nats import access_env
+from tests.support.nats_cluster import Node, access, connected_nodes, running_cluster
 from tests.support.scenario import Story
 
 pytestmark = pytest.mark.integration
@@ -94,9 +96,13 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     env = {k: v for k, v in os.environ.items() if k != "CARELEDGER_MASTER_KEY_FILE"}
     env["CARELEDGER_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     with running_cluster(tmp_path / "nats") as nodes:
-        urls = ",".join(node.url for node in nodes.values())
-        intake = IntakeProcess(urls, env, tmp_path / "intake.log")
-        ledger = LedgerProcess(urls, tmp_path / "ledger.duckdb", log_path=tmp_path / "ledger.log")
+        every = list(nodes.values())
+        asyncio.run(provision(access(every, "admin"), StreamSettings(replicas=3)))
+        urls = ",".join(node.url for node in every)
+        intake = IntakeProcess(urls, env | access_env(access(every, "intake")), tmp_path / "i.log")
+        ledger = LedgerProcess(
+            access(every, "ledger"), tmp_path / "ledger.duckdb", log_path=tmp_path / "ledger.log"
+        )
         try:
             intake.start()
             ledger.start()
@@ -131,7 +137,7 @@ class Outage:
 
 
 async def stream_info(nodes: list[Node], stream: str = EVENT_STREAM) -> StreamInfo:
-    nc = await nats.connect(servers=[n.url for n in nodes], connect_timeout=2)
+    nc = await nats.connect(**access(nodes, "admin").connect_options(), connect_timeout=2)
     try:
         return await nc.jetstream(timeout=2).stream_info(stream)
     finally:
@@ -163,7 +169,7 @@ async def stream_leader(nodes: list[Node], *, not_: str = "", within: float = 30
 
 
 async def leaders(nodes: list[Node]) -> dict[str, str | None]:
-    nc = await nats.connect(servers=[n.url for n in nodes], connect_timeout=2)
+    nc = await nats.connect(**access(nodes, "admin").connect_options(), connect_timeout=2)
     try:
         js = nc.jetstream(timeout=2)
         stream = (await js.stream_info(EVENT_STREAM)).cluster
@@ -188,7 +194,7 @@ async def lead_from(nodes: list[Node], target: str, within: float = 30) -> None:
     now = await leaders(nodes)
     while now != {"stream": target, "consumer": target}:
         assert time.monotonic() < deadline, f"leaders stay {now}, wanted {target}"
-        nc = await nats.connect(servers=[n.url for n in nodes], connect_timeout=2)
+        nc = await nats.connect(**access(nodes, "admin").connect_options(), connect_timeout=2)
         try:
             for what, subject in subjects.items():
                 if now[what] != target:
@@ -269,7 +275,9 @@ async def test_killing_the_stream_leader_under_load_loses_no_acknowledged_event(
     connected = stack.connections()
     assert all(len(on) == 1 for on in connected.values()), connected
     await lead_from(nodes, connected["intake"][0])
-    driver = LoadDriver(plan, stack.intake.url, nodes[0].url, random.Random(plan.seed + 1))
+    rng = random.Random(plan.seed + 1)
+    channel = access(nodes[:1], "channel")
+    driver = LoadDriver(plan, stack.intake.url, channel, rng, token=stack.intake.token)
     outages: list[Outage] = []
     began = time.monotonic()
     try:
@@ -285,7 +293,8 @@ async def test_killing_the_stream_leader_under_load_loses_no_acknowledged_event(
     after = Command(
         len(told), name, payload, f"after-{secrets.token_hex(8)}", "http", fresh.subject_id
     )
-    await LoadDriver(plan, stack.intake.url, nodes[0].url, random.Random(0)).run([[after]])
+    again = LoadDriver(plan, stack.intake.url, channel, random.Random(0), token=stack.intake.token)
+    await again.run([[after]])
     assert after.status == 201, (after.status, dict(after.seen))
     told.append([after])
 
@@ -314,7 +323,7 @@ async def test_killing_the_stream_leader_under_load_loses_no_acknowledged_event(
         plan,
         told,
         driver.replays,
-        (never_killed or nodes)[0].url,
+        access((never_killed or nodes)[:1], "admin"),
         stack.ledger.db_path,
         Tally(plan),
     )

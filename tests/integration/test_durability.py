@@ -24,12 +24,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
-import nats
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 
 from careledger.stack.nats_server import NatsServer
+from tests.support.nats import connect
 from tests.support.streams import StoredMessage, stored_messages
 
 STREAM = "DURABILITY"
@@ -114,7 +114,7 @@ async def test_every_acknowledged_message_survives_a_sigkill_right_after_its_ack
 ) -> None:
     assert nats_server.sync_interval == "always"
     sent = messages(random.Random(N))
-    nc = await nats.connect(nats_server.url, allow_reconnect=False)
+    nc = await connect(nats_server, allow_reconnect=False)  # the admin: it makes a stream
     js = nc.jetstream()
     await js.add_stream(
         StreamConfig(name=STREAM, subjects=["durability.>"], storage=StorageType.FILE)
@@ -126,7 +126,7 @@ async def test_every_acknowledged_message_survives_a_sigkill_right_after_its_ack
     await nc.close()
 
     nats_server.start()  # same port, same store
-    stored = {m.sequence: m for m in await stored_messages(nats_server.url, STREAM)}
+    stored = {m.sequence: m for m in await stored_messages(nats_server, STREAM)}
 
     lost = sorted(set(acked) - set(stored))
     assert not lost, f"{len(lost)} acknowledged messages lost, the first at sequence {lost[0]}"

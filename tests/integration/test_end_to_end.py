@@ -18,10 +18,10 @@ async def test_the_story_told_to_intake_is_in_every_register_with_its_event_ids(
     for command, payload in story.commands()[:-1]:  # all but the erasure
         response = await intake.post(command, payload, f"e2e-{uuid.uuid4()}")
         assert response.status_code == 201, response.text
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     ids = {type(e).__name__: e.event_id for e in (decode_event(m.data) for m in stored)}
 
-    ledger = LedgerProcess(intake.server.url, tmp_path / "ledger.duckdb").start()
+    ledger = LedgerProcess(intake.server.access("ledger"), tmp_path / "ledger.duckdb").start()
     try:
         await asyncio.to_thread(ledger.wait_caught_up, stored[-1].sequence)
         complaints = ledger.get(f"/v1/registers/complaints?subject_id={story.subject_id}")

@@ -3,17 +3,16 @@
 import os
 import uuid
 
-import nats
 import pytest
 
 from careledger.contracts import PersonalData, PersonalRef, decode_command, encode
 from careledger.contracts.commands import EraseSubject, OpenContact
 from careledger.intake.adapters.event_log import JetStreamEventLog
-from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
 from careledger.intake.adapters.vault import IntakeVault
 from careledger.intake.application.intake import Intake
 from careledger.stack.nats_server import NatsServer
-from careledger.vault import JetStreamVault, VaultEntryMissing, ensure_vault_bucket
+from careledger.vault import JetStreamVault, VaultEntryMissing, open_vault_bucket
+from tests.support.nats import connect
 from tests.support.scenario import Story
 
 
@@ -34,11 +33,9 @@ class ErasedJustBeforeStore(IntakeVault):
 async def test_personal_data_stored_by_a_request_racing_an_erasure_is_erased_too(
     nats_server: NatsServer,
 ) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await connect(nats_server, "intake")
     try:
-        js = nc.jetstream()
-        await ensure_streams(js, StreamSettings())
-        kv, key = await ensure_vault_bucket(js), os.urandom(32)
+        kv, key = await open_vault_bucket(nc.jetstream()), os.urandom(32)
         racing = ErasedJustBeforeStore(JetStreamVault(kv, key))
         racing.eraser = Intake(JetStreamEventLog(nc), IntakeVault(JetStreamVault(kv, key)))
         story = Story()

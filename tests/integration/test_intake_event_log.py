@@ -2,17 +2,16 @@
 
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
 from nats.aio.client import Client
 
 from careledger.contracts.events import Event
 from careledger.contracts.subjects import EVENT_STREAM
 from careledger.intake.adapters.event_log import JetStreamEventLog
-from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
 from careledger.intake.application.ports import ConcurrentWrite, History
 from careledger.intake.domain import Context
 from careledger.stack.nats_server import NatsServer
+from tests.support.nats import connect
 from tests.unit.intake.builders import NOW, OTHER_SUBJECT, SUBJECT, an_id, give_consent, when
 
 LONG = 600  # more than two direct-get batches (256 each)
@@ -20,9 +19,9 @@ LONG = 600  # more than two direct-get batches (256 each)
 
 @pytest.fixture
 async def nc(nats_server: NatsServer) -> AsyncIterator[Client]:
-    client = await nats.connect(nats_server.url)
+    """Intake's connection to a server whose streams the admin provisioned."""
+    client = await connect(nats_server, "intake")
     try:
-        await ensure_streams(client.jetstream(), StreamSettings())
         yield client
     finally:
         await client.close()

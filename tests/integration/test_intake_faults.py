@@ -4,14 +4,14 @@ import asyncio
 import os
 import uuid
 
-import nats
 import pytest
 
 from careledger.contracts import PersonalRef, decode_event
 from careledger.contracts.commands import Command
 from careledger.contracts.replies import Accepted
-from careledger.vault import JetStreamVault, VaultKeyError, ensure_vault_bucket
+from careledger.vault import JetStreamVault, VaultKeyError, open_vault_bucket
 from tests.integration.conftest import RunningIntake
+from tests.support.nats import connect
 from tests.support.scenario import PERSONAL, PERSONAL_STRINGS, Story
 from tests.support.streams import stored_messages
 
@@ -40,7 +40,7 @@ async def test_with_nats_stopped_intake_answers_503_and_a_retry_appends_exactly_
         await asyncio.sleep(0.25)
     assert response.status_code == 201, response.text
     again = await intake.post("open-contact", payload, same)
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     assert len(stored) == 1
     assert (
         again.json()["event_id"] == response.json()["event_id"] == stored[0].headers["Nats-Msg-Id"]
@@ -53,7 +53,7 @@ async def test_no_byte_of_the_stream_contains_the_personal_data_submitted(
     for command, payload in Story().commands()[:3]:
         assert (await intake.post(command, payload, f"pii-{uuid.uuid4()}")).status_code == 201
 
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     everything = b"".join(m.raw() for m in stored).lower()
     for secret in PERSONAL_STRINGS:
         assert secret.lower().encode() not in everything, secret
@@ -68,13 +68,13 @@ async def test_the_vault_returns_personal_data_with_the_right_key_only(
     commands = dict(story.commands())
     await intake.post("open-contact", commands["open-contact"], f"pii-{uuid.uuid4()}")
     reply = await intake.post("file-complaint", commands["file-complaint"], f"pii-{uuid.uuid4()}")
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     ref = decode_event(stored[-1].data).personal
     assert ref is not None and reply.status_code == 201
 
-    nc = await nats.connect(intake.server.url)
+    nc = await connect(intake.server, "ledger")  # the vault's reader (the DPO's route)
     try:
-        kv = await ensure_vault_bucket(nc.jetstream())
+        kv = await open_vault_bucket(nc.jetstream())
         revealed = await JetStreamVault(kv, intake.master_key).reveal(story.subject_id, ref)
         with pytest.raises(VaultKeyError):
             await JetStreamVault(kv, os.urandom(32)).reveal(story.subject_id, ref)

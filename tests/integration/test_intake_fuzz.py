@@ -43,7 +43,6 @@ from re import _parser  # type: ignore[attr-defined]  # re's own parser: no publ
 from typing import Any, TypeVar
 
 import httpx
-import nats
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,7 +50,9 @@ from nats.aio.client import Client
 
 from careledger.contracts.subjects import EVENT_STREAM, IDEMPOTENCY_KEY
 from careledger.intake.entrypoints.openapi import openapi_document
+from careledger.stack.nats_server import NatsServer
 from tests.integration.conftest import RunningIntake
+from tests.support.nats import connect
 from tests.support.scenario import Story
 from tests.support.streams import stored_messages
 
@@ -514,13 +515,13 @@ def key_is_valid(key: str | None) -> bool:
 class Stream:
     """Counts what the event stream holds, from the test's event loop."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, server: NatsServer) -> None:
+        self.server = server
         self.nc: Client | None = None
 
     async def count(self) -> int:
         if self.nc is None:
-            self.nc = await nats.connect(self.url)
+            self.nc = await connect(self.server)
         info = await self.nc.jetstream().stream_info(EVENT_STREAM)
         return info.state.messages
 
@@ -615,7 +616,7 @@ async def test_fuzzed_requests_get_201_or_a_field_level_4xx_and_refusals_append_
     root = load_schema(ROUTES[command])
     stories = await seed(intake)
     ids = [i for story in stories for i in story.values()]
-    stream = Stream(intake.server.url)
+    stream = Stream(intake.server)
     before = await stream.count()
     accepted: set[str] = set()
     statuses: Counter[int] = Counter()
@@ -667,7 +668,7 @@ async def test_fuzzed_requests_get_201_or_a_field_level_4xx_and_refusals_append_
 
     try:
         await in_thread(run)
-        stored = await stored_messages(intake.server.url)
+        stored = await stored_messages(intake.server)
     finally:
         await stream.close()
     seeded = {m.headers["Nats-Msg-Id"] for m in stored[:before]}
@@ -768,7 +769,9 @@ HOSTILE: dict[str, Callable[[], Hostile]] = {
     "10 000 nested arrays in an unknown field": lambda: Hostile(
         splice(("extra", DEEP)), 422, "$.extra"
     ),
-    "10 000 nested arrays in an unknown nested field": lambda: Hostile(in_actor(DEEP), 422, "$"),
+    "10 000 nested arrays in an unknown nested field": lambda: Hostile(
+        in_actor(DEEP), 422, "$.actor.note"
+    ),
     "Cyrillic look-alike in subject_id": lambda: Hostile(
         body(base() | {"subject_id": CYRILLIC_ID}), 422, "$.subject_id"
     ),
@@ -840,7 +843,7 @@ async def test_a_hostile_request_is_refused_naming_a_field_and_appends_nothing(
     intake: RunningIntake, name: str, request: pytest.FixtureRequest
 ) -> None:
     case = HOSTILE[name]()
-    before = await stored_messages(intake.server.url)
+    before = await stored_messages(intake.server)
 
     sending = intake.client.build_request(
         "POST",
@@ -852,7 +855,7 @@ async def test_a_hostile_request_is_refused_naming_a_field_and_appends_nothing(
         del sending.headers["Content-Length"]
     response = await intake.client.send(sending)
 
-    after = await stored_messages(intake.server.url)
+    after = await stored_messages(intake.server)
     TRIED["hostile"] += 1
     record(request, "fuzz_cases", 1)
     expected = case.status if isinstance(case.status, set) else {case.status}

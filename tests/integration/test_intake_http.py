@@ -3,13 +3,12 @@
 import asyncio
 import uuid
 
-import nats
-
 from careledger.contracts import PersonalData, decode_event
 from careledger.contracts.subjects import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID
 from careledger.intake.domain.ids import event_id_for
-from careledger.vault import JetStreamVault, ensure_vault_bucket
+from careledger.vault import JetStreamVault, open_vault_bucket
 from tests.integration.conftest import RunningIntake
+from tests.support.nats import connect
 from tests.support.scenario import Story
 from tests.support.streams import stored_messages
 
@@ -28,7 +27,7 @@ async def test_each_command_over_http_appends_exactly_one_event_with_subject_and
         assert response.status_code == 201, (command, response.text)
         replies.append(response.json())
 
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     assert len(stored) == len(replies)
     for reply, message in zip(replies, stored, strict=True):
         event = decode_event(message.data)
@@ -59,7 +58,7 @@ async def test_a_complaint_reply_carries_the_tracking_code_of_its_event(
     await intake.post("open-contact", commands["open-contact"], key())
     reply = (await intake.post("file-complaint", commands["file-complaint"], key())).json()
 
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     filed = decode_event(stored[-1].data)
     assert reply["tracking_code"] == filed.tracking_code  # type: ignore[attr-defined]
     assert reply["tracking_code"].startswith("CL-")
@@ -78,7 +77,7 @@ async def test_the_same_idempotency_key_twice_returns_the_original_and_appends_o
     assert second["aggregate_id"] == first["aggregate_id"]
     assert second["stream_sequence"] == first["stream_sequence"]
     assert (first["replayed"], second["replayed"]) == (False, True)
-    assert len(await stored_messages(intake.server.url)) == 1
+    assert len(await stored_messages(intake.server)) == 1
 
 
 async def test_a_retry_after_the_duplicate_window_still_returns_the_original_event(
@@ -93,7 +92,7 @@ async def test_a_retry_after_the_duplicate_window_still_returns_the_original_eve
     again = (await intake.post("open-contact", payload, same)).json()
 
     assert again["event_id"] == first["event_id"] and again["replayed"] is True
-    assert len(await stored_messages(intake.server.url)) == 1
+    assert len(await stored_messages(intake.server)) == 1
 
 
 async def test_concurrent_conflicting_writes_append_one_event_and_refuse_the_rest(
@@ -110,9 +109,7 @@ async def test_concurrent_conflicting_writes_append_one_event_and_refuse_the_res
     statuses = sorted(r.status_code for r in await asyncio.gather(*racers))
 
     assert statuses == [201] + [409] * 7
-    types = [
-        decode_event(m.data).__class__.__name__ for m in await stored_messages(intake.server.url)
-    ]
+    types = [decode_event(m.data).__class__.__name__ for m in await stored_messages(intake.server)]
     assert types.count("ComplaintResolved") == 1
 
 
@@ -131,7 +128,7 @@ async def test_concurrent_escalations_are_redecided_on_the_new_level_never_forke
     assert sorted(r.status_code for r in responses) == [201, 422, 422, 422, 422]
     refused = [r.json() for r in responses if r.status_code == 422]
     assert all(r["errors"][0]["rule"] == "escalates_upward" for r in refused)
-    stored = [decode_event(m.data) for m in await stored_messages(intake.server.url)]
+    stored = [decode_event(m.data) for m in await stored_messages(intake.server)]
     assert [type(e).__name__ for e in stored].count("ComplaintEscalated") == 1
 
 
@@ -142,9 +139,9 @@ async def test_a_reused_key_with_other_personal_data_is_refused_naming_the_key(
     payload = dict(story.commands())["open-contact"]
     same = key()
     # A first attempt kept its personal data, then got no PubAck (503): nothing in the log.
-    nc = await nats.connect(intake.server.url)
+    nc = await connect(intake.server, "intake")
     try:
-        vault = JetStreamVault(await ensure_vault_bucket(nc.jetstream()), intake.master_key)
+        vault = JetStreamVault(await open_vault_bucket(nc.jetstream()), intake.master_key)
         addressed = {"subject": story.subject_id, "contact": story.contact_id}
         event_id = event_id_for("open-contact", same, addressed)
         await vault.store(story.subject_id, event_id, PersonalData(name="Somebody Else"))
@@ -157,7 +154,7 @@ async def test_a_reused_key_with_other_personal_data_is_refused_naming_the_key(
     error = response.json()["errors"][0]
     assert (error["field"], error["rule"]) == ("Idempotency-Key", "same_request")
     assert "new Idempotency-Key" in error["message"]
-    assert await stored_messages(intake.server.url) == []
+    assert await stored_messages(intake.server) == []
 
 
 async def test_a_key_reused_for_another_contact_makes_a_distinct_event_not_a_collision(
@@ -168,7 +165,7 @@ async def test_a_key_reused_for_another_contact_makes_a_distinct_event_not_a_col
     same = key()
     replies = [(await intake.post("open-contact", p, same)).json() for p in (first, second)]
 
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     assert replies[0]["event_id"] != replies[1]["event_id"]
     assert [m.headers["Nats-Msg-Id"] for m in stored] == [r["event_id"] for r in replies]
     assert [r["aggregate_id"] for r in replies] == [first["contact_id"], second["contact_id"]]

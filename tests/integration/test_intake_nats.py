@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import msgspec
-import nats
 import pytest
 from nats.aio.msg import Msg
 
@@ -14,16 +13,19 @@ from careledger.contracts import ErrorReply, decode_event
 from careledger.contracts.commands import Command
 from careledger.contracts.replies import Accepted
 from careledger.contracts.subjects import IDEMPOTENCY_KEY, MSG_ID, command_subject
+from careledger.stack.nats_server import NatsServer
 from tests.integration.conftest import RunningIntake
+from tests.support.nats import connect
 from tests.support.scenario import Story
 from tests.support.streams import stored_messages
 
 STATUS = "CareLedger-Status"
 
 
-async def request(url: str, command: str, body: bytes, key: str | None = None) -> Msg:
-    """One request/reply on ``careledger.intake.<command>``, on a connection of its own."""
-    nc = await nats.connect(url)
+async def request(server: NatsServer, command: str, body: bytes, key: str | None = None) -> Msg:
+    """One request/reply on ``careledger.intake.<command>``, on a channel's connection of its
+    own."""
+    nc = await connect(server, "channel")
     try:
         headers = {IDEMPOTENCY_KEY: key} if key is not None else None
         return await nc.request(command_subject(command), body, timeout=5, headers=headers)
@@ -34,7 +36,7 @@ async def request(url: str, command: str, body: bytes, key: str | None = None) -
 async def test_each_command_over_nats_appends_exactly_one_event_on_the_right_subject(
     intake: RunningIntake,
 ) -> None:
-    nc = await nats.connect(intake.server.url)
+    nc = await connect(intake.server, "channel")
     replies = []
     try:
         for command, payload in Story().commands():
@@ -49,7 +51,7 @@ async def test_each_command_over_nats_appends_exactly_one_event_on_the_right_sub
     finally:
         await nc.close()
 
-    stored = await stored_messages(intake.server.url)
+    stored = await stored_messages(intake.server)
     assert [m.sequence for m in stored] == [r["stream_sequence"] for r in replies]
     for reply, message in zip(replies, stored, strict=True):
         event = decode_event(message.data)
@@ -63,18 +65,18 @@ async def test_a_nats_request_refused_by_a_rule_gets_the_same_field_error_as_htt
     payload = dict(Story().commands())["give-consent"] | {"mechanism": "pre_ticked_box"}
     payload.pop("contact_id")
     body = json.dumps(payload).encode()
-    over_nats = await request(intake.server.url, "give-consent", body, "same-key-for-both")
+    over_nats = await request(intake.server, "give-consent", body, "same-key-for-both")
     over_http = await intake.post("give-consent", payload, "same-key-for-both")
 
     assert over_nats.headers is not None and over_nats.headers[STATUS] == "422"
     assert over_http.status_code == 422
     assert json.loads(over_nats.data) == over_http.json()
     assert over_http.json()["errors"][0]["field"] == "$.mechanism"
-    assert await stored_messages(intake.server.url) == []
+    assert await stored_messages(intake.server) == []
 
 
 async def test_a_nats_request_without_idempotency_key_is_refused(intake: RunningIntake) -> None:
-    msg = await request(intake.server.url, "open-contact", b"{}")
+    msg = await request(intake.server, "open-contact", b"{}")
     assert msg.headers is not None and msg.headers[STATUS] == "400"
     assert json.loads(msg.data)["errors"][0]["field"] == "Idempotency-Key"
 
@@ -88,7 +90,7 @@ async def test_an_unexpected_failure_still_answers_the_requester_with_a_500_erro
     monkeypatch.setattr(intake.service.intake(), "handle", fail)
     body = json.dumps(dict(Story().commands())["open-contact"]).encode()
 
-    msg = await request(intake.server.url, "open-contact", body, "unexpected-failure")
+    msg = await request(intake.server, "open-contact", body, "unexpected-failure")
 
     assert msg.headers is not None and msg.headers[STATUS] == "500"
     reply = msgspec.json.decode(msg.data, type=ErrorReply)
@@ -121,7 +123,7 @@ async def test_requests_for_one_command_are_answered_concurrently(intake: Runnin
     service_intake = intake.service.intake()
     slow = SlowVault(service_intake.vault)
     service_intake.vault = slow
-    nc = await nats.connect(intake.server.url)
+    nc = await connect(intake.server, "channel")
     try:
         replies = await asyncio.gather(
             *(

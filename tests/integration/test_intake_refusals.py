@@ -46,7 +46,7 @@ async def test_every_invalid_example_is_refused_naming_its_field_and_rule(
         example["expect"]["rule"],
     )
     assert error["message"]
-    assert await stored_messages(intake.server.url) == []
+    assert await stored_messages(intake.server) == []
 
 
 async def test_a_body_over_the_limit_is_refused_with_413(intake: RunningIntake) -> None:
@@ -83,7 +83,7 @@ async def test_invalid_utf8_and_broken_json_are_400_and_json_of_the_wrong_shape_
         assert response.status_code == status, body
         error = response.json()["errors"][0]
         assert (error["field"], error["rule"]) == ("$", rule), body
-    assert await stored_messages(intake.server.url) == []
+    assert await stored_messages(intake.server) == []
 
 
 async def test_a_missing_idempotency_key_is_refused_before_anything_else(

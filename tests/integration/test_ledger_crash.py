@@ -4,9 +4,6 @@ import asyncio
 import os
 from pathlib import Path
 
-import nats
-
-from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
 from careledger.ledger.deadlines import load_policy
@@ -14,6 +11,7 @@ from careledger.ledger.queries.verify import verify
 from careledger.stack.nats_server import NatsServer
 from tests.support.events import contact_pair, publication
 from tests.support.ledger_process import LedgerProcess
+from tests.support.nats import connect
 
 PAIRS = 1500
 KILLS = 5
@@ -22,18 +20,17 @@ KILLS = 5
 async def test_a_ledger_killed_mid_batch_recovers_to_exactly_the_stream(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await ensure_streams(js, StreamSettings())
+    sender, nc = await connect(nats_server, "publisher"), await connect(nats_server)
+    js = nc.jetstream()  # the admin's, to look at the stream
     os.environ.setdefault("CARELEDGER_LEDGER_BATCH", "200")
-    ledger = LedgerProcess(nats_server.url, tmp_path / "ledger.duckdb").start()
+    ledger = LedgerProcess(nats_server.access("ledger"), tmp_path / "ledger.duckdb").start()
     published: list[str] = []
 
     async def publish() -> None:
         for _ in range(PAIRS):
             for event in contact_pair():
                 subject, data, headers = publication(event)
-                await js.publish(subject, data, headers=headers)
+                await sender.jetstream().publish(subject, data, headers=headers)
                 published.append(event.event_id)
 
     async def kill_repeatedly() -> int:
@@ -63,6 +60,7 @@ async def test_a_ledger_killed_mid_batch_recovers_to_exactly_the_stream(
     finally:
         store.close()
         await nc.close()
+        await sender.close()
     assert kills == KILLS
     assert len(ids) == len(set(ids)) == len(published) == 2 * PAIRS
     assert ids == published

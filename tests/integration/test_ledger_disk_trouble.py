@@ -20,7 +20,6 @@ could stop it from writing.
 """
 
 import asyncio
-import os
 import resource
 import shutil
 import subprocess
@@ -36,12 +35,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
-import nats
 import pytest
 from nats.js import JetStreamContext
 
 from careledger.contracts.subjects import EVENT_STREAM
-from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
 from careledger.ledger.deadlines import load_policy
@@ -49,6 +46,7 @@ from careledger.ledger.queries.verify import verify
 from careledger.stack.nats_server import NatsServer
 from tests.support.events import contact_pair, publication
 from tests.support.ledger_process import LedgerProcess
+from tests.support.nats import connect
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +62,9 @@ class PipedLedger(LedgerProcess):
     checkpoint_every: float = 3600.0
 
     def start(self, timeout: float = 30.0) -> "PipedLedger":
-        env = os.environ | {"CARELEDGER_LEDGER_CHECKPOINT_EVERY": str(self.checkpoint_every)}
+        env = self.environment() | {
+            "CARELEDGER_LEDGER_CHECKPOINT_EVERY": str(self.checkpoint_every)
+        }
         log_path = self.log_path or self.db_path.with_suffix(".log")
         self.process = subprocess.Popen(
             [
@@ -186,11 +186,19 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Case]:
 
 @pytest.fixture
 async def js(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_server.url)
+    """The admin's, to look at the consumer and read the stream back."""
+    nc = await connect(nats_server)
     try:
-        js = nc.jetstream()
-        await ensure_streams(js, StreamSettings())
-        yield js
+        yield nc.jetstream()
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def publisher(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
+    nc = await connect(nats_server, "publisher")
+    try:
+        yield nc.jetstream()
     finally:
         await nc.close()
 
@@ -224,21 +232,25 @@ def wal_folded(db: Path) -> bool:
 
 
 async def test_a_disk_that_refuses_writes_stops_the_ledger_acking_until_it_is_fixed(
-    nats_server: NatsServer, js: JetStreamContext, case: Case, tmp_path: Path
+    nats_server: NatsServer,
+    js: JetStreamContext,
+    publisher: JetStreamContext,
+    case: Case,
+    tmp_path: Path,
 ) -> None:
     disk, db = case.disk, case.directory / "ledger.duckdb"
-    ledger = PipedLedger(nats_server.url, db, log_path=tmp_path / "ledger.log")
+    ledger = PipedLedger(nats_server.access("ledger"), db, log_path=tmp_path / "ledger.log")
     if case.at_checkpoint:
         ledger.checkpoint_every = CHECKPOINT_EVERY
     ledger.start()
     try:
-        published = await publish(js, PAIRS_BEFORE)
+        published = await publish(publisher, PAIRS_BEFORE)
         await asyncio.to_thread(ledger.wait_caught_up, len(published))
         if case.at_checkpoint:
             # Right after an idle checkpoint, apply a few more events: the WAL holds them
             # when the disk breaks, and the next idle checkpoint is the first write refused.
             await eventually("an idle checkpoint", lambda: wal_folded(db))
-            published += await publish(js, 2)
+            published += await publish(publisher, 2)
             await asyncio.to_thread(ledger.wait_caught_up, len(published))
             assert not wal_folded(db)
         before = len(published)
@@ -255,7 +267,7 @@ async def test_a_disk_that_refuses_writes_stops_the_ledger_acking_until_it_is_fi
             print(f"\n/readyz after the idle checkpoint failed: {body}")
             assert "checkpoint" in body["last_error"], body
             assert body["checks"]["duckdb"] is False, "DuckDB invalidates the database"
-        published += await publish(js, PAIRS_DURING)
+        published += await publish(publisher, PAIRS_DURING)
         last = len(published)
 
         # Not ready, and why; nothing past the fault applied or acknowledged.

@@ -16,6 +16,7 @@ from careledger.ledger.entrypoints.cli import main
 from careledger.ledger.queries.proof import check_bundle
 from careledger.ledger.settings import Settings
 from tests.integration.conftest import RunningIntake
+from tests.support.nats import service_settings
 from tests.support.scenario import PERSONAL_STRINGS, Story
 
 Client = AsyncTestClient[Any]
@@ -31,8 +32,13 @@ async def story_ledger(
     for n, (command, payload) in enumerate(commands):
         reply = await intake.post(command, payload, f"history-{story.subject_id}-{n}")
         assert reply.status_code == 201, reply.text
-    settings = Settings(nats_urls=(intake.server.url,), db_path=tmp_path / "ledger.duckdb")
+    settings = Settings(
+        **service_settings(intake.server, "ledger"),
+        db_path=tmp_path / "ledger.duckdb",
+        auditors_file=intake.principals.auditors_file,
+    )
     async with AsyncTestClient(LedgerService(settings).http_app()) as ledger:
+        ledger.headers.update(intake.principals.auditor_headers())
         for _ in range(200):
             position = (await ledger.get("/v1/ledger/position")).json()
             if position["ledger_sequence"] >= len(commands):

@@ -36,7 +36,7 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...
 async def test_an_existing_durable_with_other_settings_is_replaced_on_start(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "a.duckdb") as bench:
+    async with ledger_bench(nats_server, tmp_path / "a.duckdb") as bench:
         await bench.consumer.close()
         await bench.js.delete_consumer(EVENT_STREAM, "ledger")
         await bench.js.add_consumer(
@@ -66,7 +66,7 @@ class FailsOnce:
 async def test_a_failed_commit_acks_nothing_and_the_batch_applies_once_afterwards(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "b.duckdb", batch=10) as bench:
+    async with ledger_bench(nats_server, tmp_path / "b.duckdb", batch=10) as bench:
         first, *rest = bench.store.projections
         assert isinstance(first, RowProjection)
         flaky = FailsOnce(first.evolve)
@@ -98,7 +98,7 @@ async def test_rebuild_from_the_command_line_gives_the_same_registers(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
     db = tmp_path / "c.duckdb"
-    async with ledger_bench(nats_server.url, db, batch=7) as bench:
+    async with ledger_bench(nats_server, db, batch=7) as bench:
         await bench.apply_until(await bench.publish([e for _ in range(25) for e in contact_pair()]))
         before = snapshot(bench.store.con)
     done = await rebuild(db)
@@ -115,7 +115,7 @@ async def test_rebuild_refuses_a_file_the_running_ledger_holds(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
     db = tmp_path / "d.duckdb"
-    async with ledger_bench(nats_server.url, db):
+    async with ledger_bench(nats_server, db):
         done = await rebuild(db)
     assert done.returncode == 2
     assert "Stop the ledger first" in done.stderr
@@ -124,7 +124,7 @@ async def test_rebuild_refuses_a_file_the_running_ledger_holds(
 async def test_exporting_the_same_log_twice_gives_identical_bytes_and_manifest(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "e.duckdb") as bench:
+    async with ledger_bench(nats_server, tmp_path / "e.duckdb") as bench:
         await bench.apply_until(await bench.publish([e for _ in range(5) for e in contact_pair()]))
         kept = bench.store.projections
         first = export(bench.store.con, tmp_path / "x1", "parquet", kept)
@@ -142,7 +142,7 @@ async def test_exporting_the_same_log_twice_gives_identical_bytes_and_manifest(
 async def test_an_idle_ledger_stays_ready_whatever_timeout_an_empty_fetch_raises(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "f.duckdb") as bench:
+    async with ledger_bench(nats_server, tmp_path / "f.duckdb") as bench:
 
         async def times_out(*_: object, **__: object) -> list[object]:
             raise TimeoutError  # what nats-py 2.16 sometimes raises when idle

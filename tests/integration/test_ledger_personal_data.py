@@ -15,6 +15,7 @@ from careledger.ledger.adapters.access_log import ACCESS_STREAM
 from careledger.ledger.bootstrap import LedgerService
 from careledger.ledger.settings import Settings
 from tests.integration.conftest import RunningIntake
+from tests.support.nats import service_settings
 from tests.support.scenario import PERSONAL, Story
 from tests.support.streams import stored_messages
 
@@ -57,7 +58,7 @@ async def test_only_a_dpo_with_a_purpose_sees_personal_data_and_the_read_is_reco
     for command, payload in story.commands()[:3]:
         assert (await intake.post(command, payload, str(uuid.uuid4()))).status_code == 201
     settings = Settings(
-        nats_urls=(intake.server.url,),
+        **service_settings(intake.server, "ledger"),
         db_path=tmp_path / "l.duckdb",
         auditors_file=auditors_file(tmp_path),
     )
@@ -90,7 +91,7 @@ async def test_only_a_dpo_with_a_purpose_sees_personal_data_and_the_read_is_reco
         {"email": PERSONAL["email"], "text": PERSONAL["text"]},
     ]
     assert [r["personal"] for r in after_erasure.json()["records"]] == [None, None, None]
-    reads = [json.loads(m.data) for m in await stored_messages(intake.server.url, ACCESS_STREAM)]
+    reads = [json.loads(m.data) for m in await stored_messages(intake.server, ACCESS_STREAM)]
     assert [(r["reader"], r["purpose"], r["records"]) for r in reads] == [
         ("dpo-maria", "access request art 15", 3),
         ("dpo-maria", "erasure check", 3),

@@ -31,7 +31,7 @@ def sequences(store) -> list[int]:  # type: ignore[no-untyped-def]
 async def test_a_failed_batch_with_the_next_one_prefetched_is_redelivered_not_skipped(
     nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "l.duckdb", batch=4) as bench:
+    async with ledger_bench(nats_server, tmp_path / "l.duckdb", batch=4) as bench:
         last = await bench.publish([e for _ in range(8) for e in contact_pair()])  # 16
         assert await bench.runner.step() == 4
         pulls = bench.consumer._pulls
@@ -58,7 +58,7 @@ async def test_a_failed_batch_with_the_next_one_prefetched_is_redelivered_not_sk
 async def test_an_idle_fetch_returns_nothing_after_its_long_poll_and_then_what_arrives(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "l.duckdb", batch=100) as bench:
+    async with ledger_bench(nats_server, tmp_path / "l.duckdb", batch=100) as bench:
         started = time.monotonic()
         assert (
             await bench.consumer.fetch()
@@ -73,7 +73,7 @@ async def test_an_idle_fetch_returns_nothing_after_its_long_poll_and_then_what_a
 async def test_a_consumer_deleted_under_the_ledger_makes_it_reset_and_carry_on(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "l.duckdb", batch=4) as bench:
+    async with ledger_bench(nats_server, tmp_path / "l.duckdb", batch=4) as bench:
         first = await bench.publish(contact_pair())
         await bench.apply_until(first)
         await bench.js.delete_consumer(bench.consumer.stream, bench.consumer.durable)
@@ -89,7 +89,7 @@ async def test_a_consumer_deleted_under_the_ledger_makes_it_reset_and_carry_on(
 async def test_messages_lost_in_flight_to_a_fresh_ledger_are_refused_not_acked(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    async with ledger_bench(nats_server.url, tmp_path / "l.duckdb", batch=4) as bench:
+    async with ledger_bench(nats_server, tmp_path / "l.duckdb", batch=4) as bench:
         last = await bench.publish([e for _ in range(4) for e in contact_pair()])  # 8
         consumer = bench.consumer
         pulls = consumer._pulls

@@ -8,16 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import nats
 import pytest
 from litestar.testing import AsyncTestClient
 
 from careledger.contracts.events import Event
-from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
 from careledger.ledger.bootstrap import LedgerService
 from careledger.ledger.settings import Settings
 from careledger.stack.nats_server import NatsServer
 from tests.support.events import publication
+from tests.support.nats import connect, service_settings
+from tests.support.principals import write_principals
 from tests.unit.ledger.events import an_id, complaint_filed, complaint_resolved
 
 UTC = dt.UTC
@@ -59,20 +59,22 @@ def story() -> list[Event]:
 
 @pytest.fixture
 async def ledger(nats_server: NatsServer, tmp_path: Path) -> Any:
-    nc = await nats.connect(nats_server.url)
+    principals = write_principals(tmp_path / "principals")
+    nc = await connect(nats_server, "publisher")
     js = nc.jetstream()
-    await ensure_streams(js, StreamSettings())
     last = 0
     for event in story():
         subject, data, headers = publication(event)
         last = (await js.publish(subject, data, headers=headers)).seq
     await nc.close()
     settings = Settings(
-        nats_urls=(nats_server.url,),
+        **service_settings(nats_server, "ledger"),
         db_path=tmp_path / "ledger.duckdb",
         export_dir=tmp_path / "exports",
+        auditors_file=principals.auditors_file,
     )
     async with AsyncTestClient(LedgerService(settings, {}).http_app()) as client:
+        client.headers.update(principals.auditor_headers())
         for _ in range(100):
             if (await client.get("/v1/ledger/position")).json()["ledger_sequence"] >= last:
                 break

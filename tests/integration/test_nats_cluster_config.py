@@ -1,9 +1,9 @@
 """deploy/nats/cluster/n{1,2,3}.conf as shipped form a JetStream cluster that keeps every
 acknowledged message when the stream leader is killed (docs/architecture.md).
 
-The three configs are rendered into tmp_path with free loopback ports and private store dirs
-(nothing else changes; ``tests/support/nats_cluster.py``), started as real nats-server
-processes and stopped by PID.
+The three configs are rendered into tmp_path with free loopback ports, private store dirs and
+their secrets made there (TLS for clients and routes, NKey users; nothing else changes:
+``tests/support/nats_cluster.py``), started as real nats-server processes and stopped by PID.
 """
 
 import asyncio
@@ -19,7 +19,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig, StreamInfo
 
-from tests.support.nats_cluster import Node, running_cluster
+from tests.support.nats_cluster import Node, access, running_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ async def _eventually(what: str, attempt: Callable[[], Awaitable[T | None]], wit
 
 async def _connect(*nodes: Node) -> Client:
     return await nats.connect(
-        servers=[node.url for node in nodes], connect_timeout=2, max_reconnect_attempts=5
+        **access(nodes, "admin").connect_options(), connect_timeout=2, max_reconnect_attempts=5
     )
 
 

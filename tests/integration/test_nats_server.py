@@ -1,10 +1,9 @@
-import nats
-
 from careledger.stack.nats_server import NatsServer
+from tests.support.nats import connect
 
 
 async def test_a_started_server_accepts_jetstream_clients(nats_server: NatsServer) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await connect(nats_server)
     info = await nc.jetstream().account_info()
     await nc.close()
     assert info.limits is not None

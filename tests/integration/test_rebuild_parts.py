@@ -37,6 +37,7 @@ from tests.unit.ledger.events import (
     contact_closed,
     contact_opened,
     escalation_decided,
+    stored_at,
     subject_erased,
     with_first,
 )
@@ -65,7 +66,7 @@ def ledger_of(path: Path, count: int = 3000) -> Ledger:
         return ledger
     factory = EventFactory(random.Random(7), subjects=300)
     messages = [
-        LogMessage(sequence, *publication(event))
+        LogMessage(sequence, *publication(event), recorded_at=stored_at(event))
         for sequence, event in enumerate(stream(factory, count), start=len(CROSSING) + 1)
     ]
     for start in range(0, count, 1000):
@@ -319,16 +320,20 @@ def test_the_copy_of_the_log_fits_in_a_bounded_memory_whatever_its_row_groups(
     DuckDB connection (its checkpoint merges the groups), has DuckDB's 122,880: copied
     in order, its payloads were buffered a row group per thread, and a 1M-event file ran
     out of the store's 128MB (a rebuild after an upgrade could not open the ledger). Here
-    250k synthetic events of 640 bytes under 64MB show the same."""
+    250k synthetic events of 640 bytes under 100MB show the same: one row group of their
+    payloads is 78MB, so a copy that buffers one per thread (two threads here) cannot fit,
+    while an unordered copy fits with room to spare on a busy machine (at 64MB it sometimes
+    did not)."""
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
     con.execute(SCHEMA)
     con.execute(
         "INSERT INTO events SELECT i, uuid(), 'careledger.events.contact.c', 'ContactOpened', "
         "'contact', uuid(), uuid(), now(), now(), repeat(md5(i::VARCHAR), 20)::BLOB, "
-        "''::BLOB, ''::BLOB FROM range(1, 250001) AS t(i)"
+        "''::BLOB, ''::BLOB, now(), 'server' FROM range(1, 250001) AS t(i)"
     )
     con.execute("CHECKPOINT")
-    con.execute("SET memory_limit = '64MB'")
+    con.execute("SET threads = 2")
+    con.execute("SET memory_limit = '100MB'")
     rebuild_parts._copy_events(con, tmp_path / "events.parquet", 2)
     copied = con.execute(
         f"SELECT count(*), count(DISTINCT sequence), max(sequence) "

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import suppress
 from dataclasses import dataclass
 
-import nats
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
@@ -24,8 +23,10 @@ from careledger.vault import (
     VaultEntryMissing,
     VaultKeyError,
     VaultUnavailable,
-    ensure_vault_bucket,
+    open_vault_bucket,
+    provision_vault_bucket,
 )
+from tests.support.nats import connect
 
 STREAM = f"KV_{VAULT_BUCKET}"
 DATA = PersonalData(
@@ -69,10 +70,11 @@ class Bucket:
 
 @pytest.fixture
 async def bucket(nats_server: NatsServer) -> AsyncIterator[Bucket]:
-    nc = await nats.connect(nats_server.url)
+    """The provisioned bucket, opened as intake opens it (the vault's only writer)."""
+    nc = await connect(nats_server, "intake")
     try:
         js = nc.jetstream()
-        yield Bucket(js, await ensure_vault_bucket(js), os.urandom(32))
+        yield Bucket(js, await open_vault_bucket(js), os.urandom(32))
     finally:
         await nc.close()
 
@@ -194,11 +196,18 @@ async def test_ids_that_cannot_name_a_kv_key_are_refused(bucket: Bucket) -> None
         await bucket.vault().store(new_id(), "*", DATA)
 
 
-async def test_ensuring_the_bucket_twice_keeps_file_storage_and_one_revision(
-    bucket: Bucket,
+async def test_provisioning_the_bucket_again_keeps_file_storage_and_one_revision(
+    bucket: Bucket, nats_server: NatsServer
 ) -> None:
-    again = await ensure_vault_bucket(bucket.js)
-    config = (await again.status()).stream_info.config
+    await bucket.vault().store(new_id(), new_id(), DATA)
+    before = await bucket.messages()
+    admin = await connect(nats_server)
+    try:
+        again = await provision_vault_bucket(admin.jetstream())
+        config = (await again.status()).stream_info.config
+    finally:
+        await admin.close()
+    assert before and await bucket.messages() == before  # what was stored stays
     assert (config.storage, config.max_msgs_per_subject) == (StorageType.FILE, 1)
 
 
@@ -210,16 +219,26 @@ async def test_ensuring_the_bucket_twice_keeps_file_storage_and_one_revision(
     ],
 )
 async def test_a_bucket_that_would_keep_erased_bytes_is_refused(
-    nats_server: NatsServer, config: KeyValueConfig
+    bare_nats_server: NatsServer, config: KeyValueConfig
 ) -> None:
-    nc = await nats.connect(nats_server.url)
+    """By the admin's provisioning, and by every service that opens it."""
+    admin = await connect(bare_nats_server)
     try:
-        js = nc.jetstream()
+        js = admin.jetstream()
         await js.create_key_value(config)
         with pytest.raises(VaultBucketMismatch, match="nothing was modified"):
-            await ensure_vault_bucket(js)
+            await provision_vault_bucket(js)
+        for user in ("intake", "ledger"):
+            service = await connect(bare_nats_server, user)
+            try:
+                with pytest.raises(VaultBucketMismatch, match="nothing was modified"):
+                    await open_vault_bucket(service.jetstream())
+            finally:
+                await service.close()
+        after = (await js.stream_info(STREAM)).config
     finally:
-        await nc.close()
+        await admin.close()
+    assert (after.max_msgs_per_subject, after.deny_delete) == (config.history, True)
 
 
 async def test_erased_bytes_are_overwritten_in_the_server_files(
@@ -252,10 +271,10 @@ def stored_files(server: NatsServer) -> list[bytes]:
 async def test_a_vault_that_does_not_answer_raises_vault_unavailable(
     nats_server: NatsServer,
 ) -> None:
-    nc = await nats.connect(nats_server.url, max_reconnect_attempts=-1)
+    nc = await connect(nats_server, "intake", max_reconnect_attempts=-1)
     try:
         js = nc.jetstream(timeout=0.5)
-        vault = JetStreamVault(await ensure_vault_bucket(js), os.urandom(32))
+        vault = JetStreamVault(await open_vault_bucket(js), os.urandom(32))
         nats_server.stop()
         with pytest.raises(VaultUnavailable, match="the vault did not answer"):
             await vault.store(new_id(), new_id(), DATA)
@@ -264,5 +283,6 @@ async def test_a_vault_that_does_not_answer_raises_vault_unavailable(
         with pytest.raises(VaultUnavailable):
             await vault.reveal(new_id(), PersonalRef(vault_key=new_id(), commitment="0" * 64))
     finally:
-        with suppress(ConnectionResetError):  # nats-py flushes to the dead socket on close
+        # nats-py flushes to the dead socket on close; over TLS the transport is already gone
+        with suppress(ConnectionResetError, AttributeError):
             await nc.close()

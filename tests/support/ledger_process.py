@@ -1,5 +1,6 @@
 """The ledger as a real process (so tests can SIGKILL it), managed by PID."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -12,16 +13,34 @@ from typing import Any
 
 import msgspec
 
+from careledger.runtime.nats import NatsAccess
 from careledger.stack.nats_server import free_port, signal_and_wait
+from tests.support.nats import access_env
+from tests.support.principals import Principals, write_principals
 
 
 @dataclass
 class LedgerProcess:
-    nats_url: str
+    nats: NatsAccess  # the ledger user's: ``server.access("ledger")``
     db_path: Path
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    principals: Principals | None = None  # default: fresh files and tokens beside the db
+
+    def __post_init__(self) -> None:
+        if self.principals is None:
+            where = self.db_path.with_name(f"{self.db_path.stem}-principals")
+            self.principals = write_principals(where)
+
+    def environment(self) -> dict[str, str]:
+        """The tests' environment, the ledger's auditors file and its NATS credentials."""
+        assert self.principals is not None
+        return dict(os.environ) | self.principals.service_env() | access_env(self.nats)
+
+    @property
+    def nats_url(self) -> str:
+        return self.nats.where
 
     @property
     def url(self) -> str:
@@ -45,6 +64,7 @@ class LedgerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=self.environment(),
             )
         return self.wait_until_healthy(timeout)
 
@@ -66,7 +86,10 @@ class LedgerProcess:
         raise TimeoutError("ledger did not answer /healthz")
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+        """GET as the auditor."""
+        assert self.principals is not None
+        request = urllib.request.Request(self.url + path, headers=self.principals.auditor_headers())
+        with urllib.request.urlopen(request, timeout=5) as response:
             return msgspec.json.decode(response.read())
 
     def wait_caught_up(self, sequence: int, timeout: float = 60.0) -> dict[str, Any]:

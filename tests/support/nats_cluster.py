@@ -3,8 +3,10 @@ nats-server processes on free loopback ports, each with its own store under a te
 directory, managed by PID.
 
 Rendering changes only what must move: every host:port becomes a free loopback port
-(consistently across the three files, so the routes still meet) and each ``store_dir``
-points into the node's own directory. Everything else is run exactly as shipped.
+(consistently across the three files, so the routes still meet), each ``store_dir`` points
+into the node's own directory, and the secrets (``var/nats-secrets`` as shipped: TLS for
+clients and routes, the NKey users) are made under the temporary directory. Everything else
+is run exactly as shipped.
 """
 
 import json
@@ -20,12 +22,42 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from careledger.runtime.nats import NatsAccess
 from careledger.stack.nats_server import free_port, nats_server_binary, signal_and_wait
+from careledger.stack.secrets import ensure_tls, ensure_users, write_secret
+from careledger.stack.trust import authorization, default_users, inbox
 
 CLUSTER_DIR = Path(__file__).parents[2] / "deploy" / "nats" / "cluster"
 NODES = ("n1", "n2", "n3")
 HOST_PORT = re.compile(r"\b(?:0\.0\.0\.0|127\.0\.0\.1|localhost):(\d+)\b")
 STORE_DIR = re.compile(r"^(\s*store_dir\s*:\s*).*$", re.MULTILINE)
+SECRETS = re.compile(r'"[^"]*var/nats-secrets/')
+INCLUDE = re.compile(r'^include "[^"]*var/nats-secrets/auth.conf"', re.MULTILINE)
+
+
+def secrets_of(tmp_path: Path) -> Path:
+    return tmp_path / "secrets"
+
+
+def access(nodes: Iterable["Node"], user: str) -> NatsAccess:
+    """How ``user`` reaches the cluster of ``nodes`` (every node's URL, the cluster's CA)."""
+    nodes = list(nodes)
+    secrets = nodes[0].secrets
+    return NatsAccess(
+        tuple(node.url for node in nodes),
+        secrets / "tls" / "ca.pem",
+        secrets / "nkeys" / f"{user}.nk",
+        inbox(user),
+    )
+
+
+def _make_secrets(tmp_path: Path) -> Path:
+    secrets = secrets_of(tmp_path)
+    ensure_tls(secrets / "tls")
+    users = default_users(privacy=("channel",))  # the load driver erases over NATS too
+    keys = ensure_users(secrets / "nkeys", users)
+    write_secret(secrets / "auth.conf", authorization(users, keys).encode())
+    return secrets
 
 
 @dataclass
@@ -35,11 +67,12 @@ class Node:
     client_port: int
     http_port: int
     log: Path
+    secrets: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.client_port}"
+        return f"tls://127.0.0.1:{self.client_port}"
 
     @property
     def pid(self) -> int | None:
@@ -115,6 +148,7 @@ def render_cluster(tmp_path: Path) -> list[Node]:
     shipped = sorted({int(port) for text in texts.values() for port in HOST_PORT.findall(text)})
     assert len(shipped) >= 9, f"expected client, route and monitoring ports, found {shipped}"
     moved = dict(zip(shipped, _unique_free_ports(len(shipped)), strict=True))
+    secrets = _make_secrets(tmp_path)
     nodes = []
     for name, text in texts.items():
         home = tmp_path / name
@@ -122,6 +156,10 @@ def render_cluster(tmp_path: Path) -> list[Node]:
         text = HOST_PORT.sub(lambda m: f"127.0.0.1:{moved[int(m.group(1))]}", text)
         text, stores = STORE_DIR.subn(rf'\1"{home / "jetstream"}"', text)
         assert stores == 1, f"{name}.conf: expected one store_dir"
+        auth = os.path.relpath(secrets / "auth.conf", home)  # include: relative to the file
+        text, includes = INCLUDE.subn(f'include "{auth}"', text)
+        text, paths = SECRETS.subn(f'"{secrets}/', text)
+        assert (includes, paths) == (1, 5), f"{name}.conf: expected auth.conf and 5 TLS paths"
         config = home / "nats-server.conf"
         config.write_text(text)
         nodes.append(
@@ -131,6 +169,7 @@ def render_cluster(tmp_path: Path) -> list[Node]:
                 client_port=int(_top_level(text, "listen").rsplit(":", 1)[1]),
                 http_port=int(_top_level(text, "http").rsplit(":", 1)[1]),
                 log=home / "nats-server.log",
+                secrets=secrets,
             )
         )
     return nodes

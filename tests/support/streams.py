@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import nats
 
 from careledger.contracts.subjects import EVENT_STREAM
+from careledger.runtime.nats import NatsAccess
+from careledger.stack.nats_server import NatsServer
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,13 @@ class StoredMessage:
         return self.subject.encode() + b"\n" + headers.encode() + self.data
 
 
-async def stored_messages(url: str, stream: str = EVENT_STREAM) -> list[StoredMessage]:
-    nc = await nats.connect(url)
+async def stored_messages(
+    server: NatsServer | NatsAccess, stream: str = EVENT_STREAM
+) -> list[StoredMessage]:
+    """Every message of ``stream``, read as the admin (tests look everywhere): on ``server``,
+    or through the admin's ``NatsAccess`` to a cluster."""
+    access = server.access("admin") if isinstance(server, NatsServer) else server
+    nc = await nats.connect(**access.connect_options())
     try:
         js = nc.jetstream()
         info = await js.stream_info(stream)

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from careledger.stack.secrets import main as secrets_main
+
 ROOT = Path(__file__).parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKER_DIR = ROOT / "deploy" / "docker"
@@ -192,18 +194,53 @@ def test_build_context_and_dockerfile_exist(service: str) -> None:
     assert dockerfile.is_file(), f"{service}: {dockerfile} does not exist"
 
 
-def test_bind_mounts_exist() -> None:
-    mounts = 0
+def test_bind_mounts_exist_or_are_the_secrets_the_secrets_command_writes(tmp_path: Path) -> None:
+    secrets_main(["--host", "nats", str(tmp_path)])
+    mounts = secrets = 0
     for name, service in _services().items():
         for volume in service.get("volumes", []):
             if isinstance(volume, dict):
                 source = volume.get("source", "") if volume.get("type") == "bind" else ""
             else:
                 source = volume.split(":", 1)[0]
-            if source.startswith((".", "/")):
+            if source.startswith("./deploy/secrets/"):
+                secrets += 1
+                made = tmp_path / source.removeprefix("./deploy/secrets/")
+                assert made.is_file(), f"{name}: the secrets command makes no {source}"
+                assert made.stat().st_mode & 0o077 == 0, f"{made} is readable by others"
+            elif source.startswith((".", "/")):
                 mounts += 1
                 assert (ROOT / source).exists(), f"{name}: mounted {source} does not exist"
     assert mounts, "expected the NATS config to be bind-mounted"
+    assert secrets >= 8, "expected the TLS files, auth.conf and each service's seed mounted"
+
+
+def test_each_container_gets_its_own_nats_seed_and_only_provision_the_admins() -> None:
+    services = _services()
+    for name, user in (("intake", "intake"), ("ledger", "ledger"), ("provision", "admin")):
+        environment = services[name]["environment"]
+        assert environment["NATS_URL"].endswith("tls://nats:4222}"), name
+        seed = environment["CARELEDGER_NATS_NKEY_FILE"]
+        assert seed.endswith(f"/{user}.nk"), f"{name} must connect as {user}, not {seed}"
+    admin = [
+        n for n, s in services.items() if "admin.nk" in " ".join(map(str, s.get("volumes", [])))
+    ]
+    assert admin == ["provision"]
+
+
+def test_compose_gives_intake_its_clients_file_and_the_ledger_its_auditors_file(
+    tmp_path: Path,
+) -> None:
+    secrets_main([str(tmp_path)])
+    services = _services()
+    for name, variable, made in (
+        ("intake", "CARELEDGER_CLIENTS_FILE", "clients.toml"),
+        ("ledger", "CARELEDGER_AUDITORS_FILE", "auditors.toml"),
+    ):
+        inside = services[name]["environment"][variable]
+        assert f"./deploy/secrets/{made}:{inside}:ro" in services[name]["volumes"], name
+        assert "token_sha256" in (tmp_path / made).read_text()  # lists someone: intake starts
+    assert not any("INSECURE_DEV" in str(s.get("environment")) for s in services.values())
 
 
 def test_the_nats_service_mounts_the_shipped_config_read_only() -> None:
@@ -211,9 +248,10 @@ def test_the_nats_service_mounts_the_shipped_config_read_only() -> None:
     assert "./deploy/nats/nats-server.conf:/etc/nats/nats-server.conf:ro" in nats["volumes"]
     assert nats["command"] == ["-c", "/etc/nats/nats-server.conf"]
     assert "js-enabled-only=true" in " ".join(nats["healthcheck"]["test"])
+    assert _services()["provision"]["depends_on"]["nats"]["condition"] == "service_healthy"
     for dependent in ("intake", "ledger"):
-        condition = _services()[dependent]["depends_on"]["nats"]["condition"]
-        assert condition == "service_healthy", f"{dependent} must wait for a healthy nats"
+        condition = _services()[dependent]["depends_on"]["provision"]["condition"]
+        assert condition == "service_completed_successfully", f"{dependent} must wait for it"
 
 
 def test_env_files_exist_or_are_optional_with_a_documented_example() -> None:
@@ -363,11 +401,16 @@ def test_every_nats_config_fsyncs_every_write(config: Path) -> None:
 
 @pytest.mark.parametrize("config", NATS_CONFIGS, ids=lambda p: p.relative_to(NATS_DIR).as_posix())
 def test_every_nats_config_passes_nats_server_config_test(config: Path, tmp_path: Path) -> None:
-    # Store dirs such as /data need not exist here: test a copy that stores under tmp_path.
+    # Store dirs such as /data need not exist here: test a copy that stores under tmp_path,
+    # with the secrets its TLS block and include name made there by the secrets command.
+    secrets_main([str(tmp_path / "secrets")])
     text = config.read_text()
     store = _setting(_block(_uncommented(text), "jetstream"), "store_dir")
     rendered = tmp_path / config.name
-    rendered.write_text(re.sub(r"(store_dir\s*:\s*)\S+", rf'\1"{tmp_path / "js"}"', text))
+    text = re.sub(r"(store_dir\s*:\s*)\S+", rf'\1"{tmp_path / "js"}"', text)
+    text = re.sub(r'include "[^"]*auth.conf"', 'include "secrets/auth.conf"', text)
+    text = re.sub(r'"[^"]*/(tls/[a-z]+\.(?:pem|key))"', rf'"{tmp_path / "secrets"}/\1"', text)
+    rendered.write_text(text)
     assert store not in rendered.read_text()
     result = subprocess.run(
         [str(_nats_server()), "-t", "-c", str(rendered)],
@@ -385,7 +428,9 @@ def test_the_single_node_config_is_the_production_one() -> None:
     text = _uncommented((NATS_DIR / "nats-server.conf").read_text())
     server = _top_level(text)
     assert _setting(server, "listen") == "0.0.0.0:4222"
-    assert _setting(server, "http") == "0.0.0.0:8222"
+    assert _setting(server, "http") == "127.0.0.1:8222"  # no auth on monitoring: loopback
+    assert _setting(_block(text, "tls"), "cert_file").startswith("/etc/nats/secrets/tls/")
+    assert 'include "secrets/auth.conf"' in text
     assert _setting(server, "max_payload") == "1MB"
     assert _setting(_block(text, "jetstream"), "store_dir") == "/data/jetstream"
 

@@ -21,4 +21,8 @@ def test_every_command_has_a_route_with_its_schema_and_the_idempotency_header() 
         assert body_ref.endswith(f"/{command.__name__}")
         assert command.__name__ in document["components"]["schemas"]
         assert operation["parameters"][0]["name"] == "Idempotency-Key"
-        assert {"201", "400", "409", "422", "503"} <= set(operation["responses"])
+        assert {"201", "400", "401", "403", "409", "422", "429", "503"} <= set(
+            operation["responses"]
+        )
+        assert operation["security"] == [{"bearer": []}]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"

@@ -1,4 +1,4 @@
-"""Both services read the replica count of the streams they create from one variable."""
+"""Both services read the replica count of the streams the admin provisions from one variable."""
 
 import pytest
 
@@ -10,7 +10,7 @@ from careledger.vault.bucket import _stream_config as vault_stream_config
 
 def test_one_replica_unless_told_otherwise() -> None:
     assert IntakeSettings.from_env({}).stream.replicas == 1
-    assert LedgerSettings.from_env({}).stream_replicas == 1
+    assert LedgerSettings.from_env({}).streams.replicas == 1
 
 
 def test_a_cluster_asks_both_services_for_three_replicas() -> None:
@@ -19,7 +19,7 @@ def test_a_cluster_asks_both_services_for_three_replicas() -> None:
         "NATS_URL": "nats://10.0.0.1:4222, nats://10.0.0.2:4222,nats://10.0.0.3:4222",
     }
     intake, ledger = IntakeSettings.from_env(env), LedgerSettings.from_env(env)
-    assert intake.stream.replicas == ledger.stream_replicas == 3
+    assert intake.stream.replicas == ledger.streams.replicas == 3
     urls = ("nats://10.0.0.1:4222", "nats://10.0.0.2:4222", "nats://10.0.0.3:4222")
     assert intake.nats_urls == ledger.nats_urls == urls
 

@@ -4,12 +4,18 @@ Each builder starts from the contract's own valid example (contracts/examples/ev
 and replaces the ids and times, so the events stay valid as the contract evolves. A
 ``Ledger`` drives a real DuckDB ``LedgerStore`` the way the consumer does: log messages
 with stream sequences, ``ingest``, then ``commit`` — one call to ``feed`` is one batch.
+
+Three instants per event: it occurred at ``when``, its publisher claims it was recorded
+``CLAIMED_AFTER`` later, and the stream stores it ``STORED_AFTER`` after that claim (the
+ledger's recorded time, ``recorded(when)``) unless a test says when (``Stored``): the
+claim and the stored time always differ, so a test sees which one a row holds.
 """
 
 import datetime as dt
 import itertools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,6 +55,8 @@ def an_id(name: str) -> str:
 SUBJECT, OTHER_SUBJECT = an_id("subject"), an_id("other-subject")
 CONTACT, COMPLAINT, CONSENT = an_id("contact"), an_id("complaint"), an_id("consent")
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+CLAIMED_AFTER = dt.timedelta(seconds=2)  # the publisher's recorded_at, after occurred_at
+STORED_AFTER = dt.timedelta(seconds=1)  # when the stream stores it, after that claim
 
 
 def at(minutes: float) -> dt.datetime:
@@ -65,7 +73,7 @@ def _event(cls: type[E], when: dt.datetime, fields: dict[str, Any]) -> E:
         **{
             "event_id": an_id(f"event-{next(_serial)}"),
             "occurred_at": when,
-            "recorded_at": when + dt.timedelta(seconds=2),
+            "recorded_at": when + CLAIMED_AFTER,
             "subject_id": SUBJECT,
             "correlation_id": an_id("correlation"),
             "causation_id": None,
@@ -73,6 +81,32 @@ def _event(cls: type[E], when: dt.datetime, fields: dict[str, Any]) -> E:
         | fields,
     )
     return msgspec.json.decode(encode(event), type=cls)
+
+
+def recorded(when: dt.datetime) -> dt.datetime:
+    """The ledger's recorded time of an event built to occur at ``when`` (not ``Stored``)."""
+    return when + CLAIMED_AFTER + STORED_AFTER
+
+
+@dataclass(frozen=True)
+class Stored:
+    """``event`` as the stream stored it ``at``, whatever its ``recorded_at`` claims."""
+
+    event: Event
+    at: dt.datetime
+
+
+def stored_at(item: Event | Stored) -> dt.datetime:
+    """When the stream stored ``item``: its own ``at``, or ``STORED_AFTER`` its claim."""
+    return item.at if isinstance(item, Stored) else item.recorded_at + STORED_AFTER
+
+
+def message(sequence: int, item: Event | Stored, data: bytes | None = None) -> LogMessage:
+    """``item`` as the consumer receives it at ``sequence``: its bytes (or ``data``), and the
+    instant the stream stored it."""
+    event = item.event if isinstance(item, Stored) else item
+    payload = encode(event) if data is None else data
+    return LogMessage(sequence, event_subject(event), payload, recorded_at=stored_at(item))
 
 
 def contact_opened(when: dt.datetime = T0, **fields: Any) -> ContactOpened:
@@ -136,13 +170,10 @@ class Ledger:
                 tables.create(self.store.con, projection)
         self.position = Position()
 
-    def feed(self, *events: Event) -> list[LogMessage]:
+    def feed(self, *events: Event | Stored) -> list[LogMessage]:
         """Publish ``events`` at the next stream sequences and apply them as one batch."""
         first = self.position.sequence + 1
-        messages = [
-            LogMessage(sequence, event_subject(event), encode(event))
-            for sequence, event in enumerate(events, start=first)
-        ]
+        messages = [message(sequence, event) for sequence, event in enumerate(events, start=first)]
         self.deliver(messages)
         return messages
 
@@ -169,7 +200,7 @@ def with_first(event: Event, field: str, value: str, sequence: int = 0) -> LogMe
     readers disagree on which of two equal keys counts (msgspec takes the last, DuckDB's
     ``json_extract`` the first)."""
     data = b'{"' + field.encode() + b'":"' + value.encode() + b'",' + encode(event)[1:]
-    return LogMessage(sequence, event_subject(event), data)
+    return message(sequence, event, data)
 
 
 def rows_after(path: Path, batches: Sequence[Sequence[Event]], sql: str) -> list[dict[str, Any]]:

@@ -12,8 +12,10 @@ from careledger.contracts import Evidence, Notice
 from careledger.ledger.queries.as_of import Axis
 from careledger.ledger.queries.consent_at import consent_at
 from tests.unit.ledger.events import (
+    CLAIMED_AFTER,
     SUBJECT,
     Ledger,
+    Stored,
     an_id,
     at,
     consent_given,
@@ -35,10 +37,8 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         consent_given(
             at(0), consent_id=FIRST, purposes=["call_recording"], notice=NOTICE, evidence=EVIDENCE
         ),
-        # withdrawn at minute 10, recorded only at minute 15
-        consent_withdrawn(
-            at(10), consent_id=FIRST, purposes=["call_recording"], recorded_at=at(15)
-        ),
+        # withdrawn at minute 10, stored by the stream only at minute 15
+        Stored(consent_withdrawn(at(10), consent_id=FIRST, purposes=["call_recording"]), at(15)),
         consent_given(at(20), consent_id=AGAIN, purposes=["call_recording"]),
         subject_erased(at(30)),
     )
@@ -93,6 +93,7 @@ def test_a_withdrawn_consent_names_the_withdrawal_event(ledger: Ledger) -> None:
     withdrawn = answer["withdrawn"]
     assert (answer["consented"], answer["state"]) == (False, "withdrawn")
     assert withdrawn["occurred_at"] == at(10) and withdrawn["recorded_at"] == at(15)
+    assert withdrawn["claimed_recorded_at"] == at(10) + CLAIMED_AFTER  # shown, never used
     assert {k: withdrawn[k] for k in ("sequence", "hash")} == logged(ledger, withdrawn["event_id"])
 
 

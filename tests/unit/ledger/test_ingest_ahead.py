@@ -7,9 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from careledger.contracts import encode
 from careledger.contracts.events import Event
-from careledger.contracts.subjects import event_subject
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.ingest.ingest import (
     Committing,
@@ -27,14 +25,12 @@ from tests.unit.ledger.events import (
     consent_withdrawn,
     contact_closed,
     contact_opened,
+    message,
 )
 
 
 def messages(events: list[Event], first: int) -> list[LogMessage]:
-    return [
-        LogMessage(sequence, event_subject(event), encode(event))
-        for sequence, event in enumerate(events, start=first)
-    ]
+    return [message(sequence, event) for sequence, event in enumerate(events, start=first)]
 
 
 def first_and_second() -> tuple[list[Event], list[Event]]:

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from careledger.contracts import encode
-from careledger.contracts.subjects import event_subject
-from careledger.ledger.ingest.ingest import LogMessage
 from careledger.ledger.queries.as_of import register_as_of
 from tests.unit.ledger.events import (
     OTHER_SUBJECT,
@@ -20,6 +18,7 @@ from tests.unit.ledger.events import (
     consent_given,
     consent_withdrawn,
     contact_opened,
+    message,
     with_first,
 )
 
@@ -85,19 +84,20 @@ def test_an_as_of_answer_for_a_subject_equals_the_register_after_such_a_payload(
 def test_a_consent_event_sql_cannot_read_is_refused_and_its_batch_goes_on(
     ledger: Ledger,
 ) -> None:
-    """msgspec skips a field the contract does not know unread, invalid UTF-8 and all;
-    SQL cannot read such a payload. It is refused, and the rest of the batch applied
-    (the check's one statement failed for the whole batch, at every redelivery)."""
+    """A field the contract does not know, holding invalid UTF-8 that SQL cannot read: the
+    contract refuses the unknown field before reading it, and the rest of the batch is
+    applied (the SQL check's one statement failed for the whole batch, at every
+    redelivery, when events let unknown fields through unread)."""
     withdrawal = consent_withdrawn(at(2), purposes=["call_recording"])
     unreadable = b'{"note": "\xff",' + encode(withdrawal)[1:]
     opened = contact_opened(at(3), contact_id=an_id("after"))
     ledger.deliver(
         [
-            LogMessage(3, event_subject(withdrawal), unreadable),
-            LogMessage(4, event_subject(opened), encode(opened)),
+            message(3, withdrawal, unreadable),
+            message(4, opened),
         ]
     )
     [refused] = ledger.rows("SELECT sequence, rule, reason FROM rejected")
-    assert (refused["sequence"], refused["rule"]) == (3, "ambiguous_payload")
-    assert "UTF-8" in refused["reason"]
+    assert (refused["sequence"], refused["rule"]) == (3, "contract:unknown_field")
+    assert "`note`" in refused["reason"]
     assert ledger.rows("SELECT max(sequence) AS last FROM events") == [{"last": 4}]

@@ -19,6 +19,7 @@ from tests.unit.ledger.events import (
     complaint_extended,
     complaint_filed,
     complaint_resolved,
+    recorded,
     rows_after,
     subject_erased,
 )
@@ -76,7 +77,7 @@ def test_the_complaints_story_ends_in_one_row_with_every_milestone_and_its_linea
             "subject_id": SUBJECT,
             "contact_id": CONTACT,
             "received_at": at(0),
-            "recorded_at": at(0) + dt.timedelta(seconds=2),
+            "recorded_at": recorded(at(0)),
             "channel": "phone",
             "kind": "complaint",
             "product": "mobile.postpaid",

@@ -1,15 +1,12 @@
 """The consent register: proof of each purpose consented to (GDPR Art. 7(1)), withdrawals
 purpose by purpose (Art. 7(3)), and erasure that keeps the proof (Art. 17(3))."""
 
-import datetime as dt
 import json
 import zlib
 from pathlib import Path
 from typing import Any
 
 from careledger.contracts import Actor, Evidence, Notice, Retention, encode
-from careledger.contracts.subjects import event_subject
-from careledger.ledger.ingest.ingest import LogMessage
 from careledger.ledger.queries.registers.consents import WITH_ERASURE
 from tests.unit.ledger.events import (
     CONSENT,
@@ -21,6 +18,8 @@ from tests.unit.ledger.events import (
     at,
     consent_given,
     consent_withdrawn,
+    message,
+    recorded,
     rows_after,
     subject_erased,
 )
@@ -74,7 +73,7 @@ def given_row(purpose: str, **changes: Any) -> dict[str, Any]:
         "contact_id": CONTACT,
         "captured_by": "agent:agent-7",
         "given_at": at(0),
-        "given_recorded_at": at(0) + dt.timedelta(seconds=2),
+        "given_recorded_at": recorded(at(0)),
         "withdrawn_at": None,
         "withdrawn_recorded_at": None,
         "withdrawal_channel": None,
@@ -103,7 +102,7 @@ def test_a_withdrawal_withdraws_only_the_purposes_it_names(tmp_path: Path) -> No
         given_row(
             "quality_assurance",
             withdrawn_at=at(30),
-            withdrawn_recorded_at=at(30) + dt.timedelta(seconds=2),
+            withdrawn_recorded_at=recorded(at(30)),
             withdrawal_channel="email",
             withdrawn_by="customer:self-service",
             state="withdrawn",
@@ -166,7 +165,7 @@ def test_an_erasure_is_recorded_once_per_subject_with_what_was_kept_and_why(
         {
             "subject_id": SUBJECT,
             "erased_at": at(60),
-            "recorded_at": at(60) + dt.timedelta(seconds=2),
+            "recorded_at": recorded(at(60)),
             "legal_basis": "gdpr.art_17_1_b",
             "erased_by": "agent:dpo-office",
             "retained_record_classes": ["consent_proof"],
@@ -182,7 +181,7 @@ def test_a_notice_shown_time_without_a_zone_is_refused_by_the_contract(tmp_path:
     raw = json.loads(encode(event))
     raw["notice"]["shown_at"] = "2026-03-02T00:00:00"  # as a careless publisher might send it
     ledger = Ledger(tmp_path / "l.duckdb")
-    ledger.deliver([LogMessage(1, event_subject(event), json.dumps(raw).encode())])
+    ledger.deliver([message(1, event, json.dumps(raw).encode())])
     assert consents(ledger) == []
     assert ledger.rows("SELECT rule FROM rejected") == [{"rule": "contract:timezone"}]
 

@@ -1,6 +1,5 @@
 """The escalation register: every step up, internal or to an external body, with its reference."""
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from tests.unit.ledger.events import (
     complaint_escalated,
     complaint_filed,
     complaint_resolved,
+    recorded,
     rows_after,
 )
 
@@ -66,7 +66,7 @@ def test_each_escalation_is_one_row_saying_whether_it_left_the_company(tmp_path:
             "initiated_by": "staff",
             "reason_code": "needs_authority",
             "escalated_at": at(DAY),
-            "recorded_at": at(DAY) + dt.timedelta(seconds=2),
+            "recorded_at": recorded(at(DAY)),
             "event_ids": [TO_SUPERVISOR.event_id],
         },
         {
@@ -81,7 +81,7 @@ def test_each_escalation_is_one_row_saying_whether_it_left_the_company(tmp_path:
             "initiated_by": "customer",
             "reason_code": "disagrees_with_outcome",
             "escalated_at": at(9 * DAY),
-            "recorded_at": at(9 * DAY) + dt.timedelta(seconds=2),
+            "recorded_at": recorded(at(9 * DAY)),
             "event_ids": [TO_CONSUMER_OFFICE.event_id],
         },
     ]

@@ -5,9 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from careledger.contracts import encode
-from careledger.contracts.subjects import event_subject
-from careledger.ledger.ingest.ingest import LogMessage, OutOfOrder
+from careledger.ledger.ingest.ingest import OutOfOrder
 from tests.unit.ledger.events import (
     CONTACT,
     Ledger,
@@ -21,6 +19,7 @@ from tests.unit.ledger.events import (
     consent_withdrawn,
     contact_closed,
     contact_opened,
+    message,
 )
 
 STORY = [
@@ -78,9 +77,7 @@ def test_a_row_updated_in_a_later_batch_and_a_redelivered_batch_keep_one_row_per
 
 def test_a_batch_with_a_gap_is_refused_even_by_an_empty_ledger(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.duckdb")
-    first, _, third = (
-        LogMessage(n, event_subject(e), encode(e)) for n, e in enumerate(STORY[:3], 1)
-    )
+    first, _, third = (message(n, e) for n, e in enumerate(STORY[:3], 1))
     with pytest.raises(OutOfOrder, match="expected stream sequence 2, got 3"):
         ledger.deliver([first, third])
     assert ledger.rows("SELECT count(*) AS n FROM events") == [{"n": 0}]

@@ -13,7 +13,14 @@ from careledger.ledger.domain.applied import Applied
 from careledger.ledger.domain.projection import RowProjection
 from careledger.ledger.domain.rows import Key, Rows, Table
 from careledger.ledger.ingest import tables
-from tests.unit.ledger.events import Ledger, an_id, at, contact_closed, contact_opened
+from tests.unit.ledger.events import (
+    Ledger,
+    an_id,
+    at,
+    contact_closed,
+    contact_opened,
+    stored_at,
+)
 
 TABLE = Table("lineage", {"contact_id": "VARCHAR", "event_ids": "VARCHAR[]"}, ("contact_id",))
 
@@ -34,7 +41,9 @@ APPENDING = RowProjection(TABLE, (ContactOpened, ContactClosed), keys_of, evolve
 
 
 def applied(event: Event, sequence: int) -> Applied:
-    return Applied(sequence, event, b"", event_subject(event), encode(event))
+    return Applied(
+        sequence, event, b"", event_subject(event), encode(event), recorded_at=stored_at(event)
+    )
 
 
 def test_a_list_column_changed_in_place_is_saved_even_when_the_row_came_from_an_earlier_batch(

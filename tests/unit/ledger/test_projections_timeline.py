@@ -1,6 +1,5 @@
 """The data-subject timeline: every event about a subject, in log order, with actor and channel."""
 
-import datetime as dt
 import zlib
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from tests.unit.ledger.events import (
     complaint_filed,
     consent_given,
     contact_opened,
+    recorded,
     rows_after,
     subject_erased,
 )
@@ -40,7 +40,7 @@ def test_every_event_about_a_subject_is_on_its_timeline_in_log_order(tmp_path: P
         "sequence": 1,
         "subject_id": SUBJECT,
         "occurred_at": at(0),
-        "recorded_at": at(0) + dt.timedelta(seconds=2),
+        "recorded_at": recorded(at(0)),
         "type": "ContactOpened",
         "aggregate": "contact",
         "aggregate_id": CONTACT,

@@ -443,3 +443,10 @@ def normal(row: dict[str, Any]) -> dict[str, str]:
         else str(v)
         for k, v in row.items()
     }
+
+
+def test_the_return_is_broken_down_by_the_dimensions_its_tallies_count() -> None:
+    from careledger.ledger.domain.projections import complaint_days
+    from careledger.ledger.queries.returns import DIMENSIONS
+
+    assert DIMENSIONS == complaint_days.DIMENSIONS

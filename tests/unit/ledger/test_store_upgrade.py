@@ -9,9 +9,11 @@ import duckdb
 import pytest
 
 from careledger.ledger.adapters.store import LedgerStore
+from careledger.ledger.domain.projections import timeline
 from tests.support.policy import shipped_policy
 from tests.unit.ledger.events import (
     Ledger,
+    Stored,
     complaint_escalated,
     complaint_extended,
     complaint_filed,
@@ -114,3 +116,43 @@ def test_a_register_of_the_current_version_is_left_as_it_is(tmp_path: Path) -> N
     LedgerStore(path, shipped_policy()).close()
 
     assert rows(path, "SELECT agent FROM contacts") == [("left alone",)]
+
+
+def test_events_applied_before_the_ledger_read_the_servers_clock_keep_their_claim_marked_as_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "l.duckdb"
+    ledger = Ledger(path)
+    ledger.feed(*STORY)
+    ledger.close()
+    claims = [e.recorded_at for e in STORY]
+    # What an older version left: recorded_at was the publisher's claim, everywhere.
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE events SET recorded_at = claimed_recorded_at")
+    con.execute("ALTER TABLE events DROP COLUMN recorded_clock")
+    con.execute("ALTER TABLE events DROP COLUMN claimed_recorded_at")
+    con.execute("UPDATE timeline SET recorded_at = '1999-01-01 00:00:00+00'")
+    con.execute("UPDATE projection_versions SET version = 2 WHERE name = 'timeline'")
+    con.close()
+
+    LedgerStore(path, shipped_policy()).close()
+    LedgerStore(path, shipped_policy()).close()  # once upgraded, opened as it is
+
+    events = rows(
+        path,
+        "SELECT recorded_at, claimed_recorded_at, recorded_clock FROM events ORDER BY sequence",
+    )
+    assert events == [(claim, claim, "publisher") for claim in claims]
+    assert rows(path, "SELECT recorded_at FROM timeline ORDER BY sequence") == [
+        (claim,) for claim in claims
+    ]
+    versions = dict(rows(path, "SELECT name, version FROM projection_versions"))
+    assert versions["timeline"] == timeline.PROJECTION.version > 2
+
+    later = Ledger(path)
+    later.position = later.store.position()
+    later.feed(Stored(contact_opened(T), T + dt.timedelta(hours=1)))
+    later.close()
+    assert rows(path, "SELECT recorded_at, recorded_clock FROM events WHERE sequence = 5") == [
+        (T + dt.timedelta(hours=1), "server")
+    ]

@@ -28,6 +28,7 @@ from tests.unit.ledger.events import (
     complaint_acknowledged,
     complaint_filed,
     complaint_resolved,
+    stored_at,
 )
 
 TALLIED = [(p, t) for p in projections(shipped_policy()) for t in p.tallies]
@@ -67,7 +68,10 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Any:
     ledger = Ledger(tmp_path_factory.mktemp("tally") / "ledger.duckdb")
     rng = random.Random(11)
     events = list(stream(EventFactory(rng, subjects=200), 4000))
-    messages = [LogMessage(seq, *publication(e)) for seq, e in enumerate(events, start=1)]
+    messages = [
+        LogMessage(seq, *publication(e), recorded_at=stored_at(e))
+        for seq, e in enumerate(events, start=1)
+    ]
     while messages:
         size = rng.randrange(1, 400)
         ledger.deliver(messages[:size])
