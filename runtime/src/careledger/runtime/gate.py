@@ -11,12 +11,23 @@ import logging
 import math
 import time
 from collections import Counter
-from typing import Any, Generic, cast
+from pathlib import Path
+from typing import Any, Generic, Protocol, Self, cast
 
 from litestar import Request
 from litestar.exceptions import TooManyRequestsException
 
-from careledger.runtime.principals import P, Principals
+from careledger.runtime.principals import P, Principals, require_principals
+
+
+class Access(Protocol):
+    """The settings of a service that the gate reads."""
+
+    @property
+    def insecure_dev(self) -> bool: ...
+    @property
+    def rate_limit(self) -> int: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +63,27 @@ class Gate(Generic[P]):
         self.refusals: Counter[int] = Counter()
         self._windows = Windows(rate_limit)
         self._throttle_logged: dict[str, float] = {}
+
+    @classmethod
+    def closed(
+        cls,
+        principals: Principals[P],
+        file: tuple[str, Path | None],
+        access: "Access",
+        *,
+        service: str,
+        open_paths: tuple[str, ...],
+    ) -> "Self":
+        """The gate of a service that fails closed: PrincipalsFileError unless ``file``
+        (its variable and path) lists someone or ``access.insecure_dev``."""
+        require_principals(principals, *file, access.insecure_dev)
+        return cls(
+            principals,
+            service=service,
+            insecure_dev=access.insecure_dev,
+            rate_limit=access.rate_limit,
+            open_paths=open_paths,
+        )
 
     def warn_if_insecure(self) -> None:
         if self.insecure_dev:

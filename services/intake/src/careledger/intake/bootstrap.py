@@ -24,7 +24,6 @@ from careledger.intake.entrypoints.nats import register_command_handlers
 from careledger.intake.settings import CLIENTS_FILE, Settings
 from careledger.runtime import lifespan, until_connected
 from careledger.runtime.nats import NatsAccess
-from careledger.runtime.principals import require_principals
 from careledger.runtime.streams import check_stream, event_stream_config
 from careledger.vault import JetStreamVault, master_key_from_env, open_vault_bucket
 
@@ -106,14 +105,8 @@ class IntakeService:
 def _gate(settings: Settings) -> ClientGate:
     """Who may send what over HTTP; PrincipalsFileError without anyone (fail closed)."""
     clients = load_clients(settings.clients_file)
-    require_principals(clients, CLIENTS_FILE, settings.clients_file, settings.insecure_dev)
-    return ClientGate(
-        clients,
-        service="intake",
-        insecure_dev=settings.insecure_dev,
-        rate_limit=settings.rate_limit,
-        open_paths=OPEN_PATHS,
-    )
+    where = (CLIENTS_FILE, settings.clients_file)
+    return ClientGate.closed(clients, where, settings, service="intake", open_paths=OPEN_PATHS)
 
 
 def _security(access: NatsAccess) -> BaseSecurity | None:

@@ -27,7 +27,6 @@ from careledger.ledger.queries.verify import Report, verify
 from careledger.ledger.settings import AUDITORS_FILE, Settings
 from careledger.runtime import until_connected
 from careledger.runtime.gate import Gate
-from careledger.runtime.principals import require_principals
 from careledger.runtime.streams import (
     StreamMissing,
     access_stream_config,
@@ -48,14 +47,8 @@ def _has_master_key(env: Mapping[str, str]) -> bool:
 
 def _gate(auditors: Auditors, settings: Settings) -> Gate[Auditor]:
     """Who may ask; PrincipalsFileError without anyone, unless insecure dev."""
-    require_principals(auditors, AUDITORS_FILE, settings.auditors_file, settings.insecure_dev)
-    return Gate(
-        auditors,
-        service="the ledger",
-        insecure_dev=settings.insecure_dev,
-        rate_limit=settings.rate_limit,
-        open_paths=OPEN_PATHS,
-    )
+    where = (AUDITORS_FILE, settings.auditors_file)
+    return Gate.closed(auditors, where, settings, service="the ledger", open_paths=OPEN_PATHS)
 
 
 class LedgerService:

@@ -150,26 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="one read-only SELECT over a Parquet snapshot")
     sql.add_argument("query")
     sql.add_argument("--snapshot", type=Path, help="an export directory (default: make one)")
-    sql.add_argument(
-        "--time-limit",
-        type=float,
-        default=offline.Limits.seconds,
-        metavar="SECONDS",
-        help="interrupt the query after this long (default: %(default)s)",
-    )
-    sql.add_argument(
-        "--memory-limit",
-        default=offline.Limits.memory,
-        metavar="SIZE",
-        help="memory the query may use, e.g. 256MB (default: %(default)s)",
-    )
-    sql.add_argument(
-        "--max-rows",
-        type=int,
-        default=offline.Limits.rows,
-        metavar="N",
-        help="refuse an answer longer than this (default: %(default)s)",
-    )
+    for flag, kind, default, metavar, what in (
+        ("--time-limit", float, offline.Limits.seconds, "SECONDS", "until it is interrupted"),
+        ("--memory-limit", str, offline.Limits.memory, "SIZE", "memory it may use"),
+        ("--max-rows", int, offline.Limits.rows, "N", "rows its answer may have"),
+    ):
+        text = f"the query's limit: {what} (default: %(default)s)"
+        sql.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
     for name in REGISTERS:
         if name == "timeline":
             continue
