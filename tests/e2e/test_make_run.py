@@ -1,9 +1,11 @@
 """`make run`'s launcher, as a newcomer runs it: starts, answers, stops everything on Ctrl-C."""
 
+import asyncio
 import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -11,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import nats
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -78,6 +81,19 @@ def test_the_stack_starts_accepts_the_readme_example_and_stops_cleanly(tmp_path:
         assert _gone(int(pid)), f"process {pid} outlived the launcher"
 
 
+async def _anonymous_nats(url: str) -> str:
+    """What the embedded server says to a client without a key (over TLS it does not verify,
+    as an attacker's would); the connection must be refused."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    try:
+        nc = await nats.connect(url, tls=context, connect_timeout=2, allow_reconnect=False)
+    except Exception as refused:
+        return str(refused)
+    await nc.close()
+    raise AssertionError(f"an anonymous client connected to {url}")
+
+
 def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> str:
     try:
         banner = _wait_for_banner(process)
@@ -86,7 +102,17 @@ def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> s
         assert intake and ledger and len(re.findall(r"pid (\d+)", banner)) == 3, banner
         assert "created a new vault master key" in banner
         var = tmp_path / "var"
-        for secret in ("master.key", "clients.toml", "auditors.toml", "tokens/dev-channel.token"):
+        nats_url = re.search(r"NATS\s+(tls://\S+)", banner)
+        assert nats_url, banner
+        assert "authorization" in asyncio.run(_anonymous_nats(nats_url.group(1))).lower()
+        secrets = ("tls/server.key", "tls/ca.key", "nkeys/admin.nk", "nkeys/intake.nk")
+        for secret in (
+            *secrets,
+            "master.key",
+            "clients.toml",
+            "auditors.toml",
+            "tokens/dev-channel.token",
+        ):
             assert (var / secret).stat().st_mode & 0o777 == 0o600, secret
         assert (var / "tokens").stat().st_mode & 0o777 == 0o700
         client_token, auditor_token = _tokens(banner)

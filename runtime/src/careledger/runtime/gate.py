@@ -139,10 +139,12 @@ class Gate(Generic[P]):
                 self.rate_limit,
             )
 
-    def throttle(self, request: HttpRequest) -> None:
+    async def throttle(self, request: HttpRequest) -> None:
         """Before a request (not to an open path): TooManyRequestsException, with
-        ``Retry-After``, once its principal has sent ``rate_limit`` this second."""
-        if request.url.path in self.open_paths:
+        ``Retry-After``, once its principal has sent ``rate_limit`` this second. A
+        coroutine: Litestar runs a synchronous hook in a worker thread, a cost on every
+        request of both services (docs/performance.md)."""
+        if request.scope["path"] in self.open_paths:  # request.url parses the whole URL
             return
         wait = self._windows.admit(self.who(request), time.time())
         if wait is not None:

@@ -18,9 +18,10 @@ async def authenticate(request: HttpRequest) -> Response[bytes] | None:
     a known bearer token (unless the ledger runs open: CARELEDGER_INSECURE_DEV=1 and no
     auditors file)."""
     gate = service_of(request).gate
-    gate.throttle(request)  # 429 past the caller's rate, token or not
+    await gate.throttle(request)  # 429 past the caller's rate, token or not
     request.state.auditor = gate.principal(request)
-    if request.state.auditor is not None or gate.open_access or request.url.path in OPEN_PATHS:
+    path = request.scope["path"]  # request.url parses the whole URL
+    if request.state.auditor is not None or gate.open_access or path in OPEN_PATHS:
         return None
     gate.refused(request, 401, "bearer_token")
     return refusal(
