@@ -1,6 +1,7 @@
 """Child process: what this machine can do at all, with plain libraries and no CareLedger code.
 
-Tasks (``python -m bench.ceilings '{"task": …}'``):
+Tasks (``python -m bench.ceilings '{"task": …}'``; ``nats``: how to reach the server, from
+``bench.stack.nats_args``: the admin's, as the stream and consumers here are the bench's own):
 
 - ``publish``: JetStream publish of the bench's real payloads to a bench-only stream with
   ``Nats-Msg-Id``, awaiting each PubAck, and pipelined (``window`` ``js.publish`` calls in
@@ -27,12 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nats
 import nats.errors
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from bench.common import child_args, emit
-from bench.stack import CEILING_SUBJECTS
+from bench.stack import CEILING_SUBJECTS, connect
 from careledger.contracts.subjects import EVENT_STREAM
 
 
@@ -40,7 +40,7 @@ async def publish(args: dict[str, Any]) -> dict[str, Any]:
     from bench.events import generate
 
     payloads = [data for _, data, _ in generate(args["payloads"], seed=args["seed"]).messages]
-    nc = await nats.connect(args["url"])
+    nc = await connect(args["nats"])
     js = nc.jetstream(timeout=10)
     prefix = CEILING_SUBJECTS.rstrip(">")
     tag = args["tag"]
@@ -80,7 +80,7 @@ async def _consumer(js: Any, durable: str, batch: int) -> None:
 
 async def consume(args: dict[str, Any]) -> dict[str, Any]:
     """Plain nats-py: ``fetch(batch)`` and ack the last message of each batch."""
-    nc = await nats.connect(args["url"])
+    nc = await connect(args["nats"])
     js = nc.jetstream()
     durable, batch, last = args["durable"], int(args["batch"]), int(args["last"])
     await _consumer(js, durable, batch)
@@ -103,7 +103,7 @@ async def consume(args: dict[str, Any]) -> dict[str, Any]:
 
 async def consume_raw(args: dict[str, Any]) -> dict[str, Any]:
     """One ``$JS.API.CONSUMER.MSG.NEXT`` request per batch, messages counted in a callback."""
-    nc = await nats.connect(args["url"])
+    nc = await connect(args["nats"])
     js = nc.jetstream()
     durable, batch, last = args["durable"], int(args["batch"]), int(args["last"])
     await _consumer(js, durable, batch)
@@ -173,6 +173,8 @@ def duckdb_insert(args: dict[str, Any]) -> dict[str, Any]:
             data,
             head,
             digest,
+            event.recorded_at,  # the claim, here also the stored time
+            "server",
         )
         for name, value in zip(EVENTS_SCHEMA.names, values, strict=True):
             rows[name].append(value)

@@ -62,6 +62,11 @@ def child(module: str, args: dict[str, Any], *, log: Path, timeout: float = 1800
     raise RuntimeError(f"{module} exited {proc.returncode} without a result; {log} ends:\n{tail}")
 
 
+def log(message: str) -> None:
+    """A line of the bench's progress, timed."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
 def emit(result: dict[str, Any]) -> None:
     """The child's side of ``child``."""
     sys.stdout.write(RESULT_PREFIX + json.dumps(result, default=str) + "\n")

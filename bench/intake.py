@@ -1,19 +1,26 @@
 """Intake under load: the service as a subprocess, a load driver as another process.
 
 ``IntakeProcess`` runs ``python -m careledger.intake.entrypoints.cli --port P --nats URL``
-with a fresh ``CARELEDGER_MASTER_KEY``, waits for ``/healthz`` and stops it by PID.
+with a fresh ``CARELEDGER_MASTER_KEY`` and intake's NATS credentials (``nats_env``: the CA
+and its NKey seed, ``bench.stack.service_env``), waits for ``/healthz`` and stops it by PID.
+With ``secure`` (the default) it gets a clients file with one client per channel system
+(``bench.events.CLIENTS``: its ``client_id``, every command) and the driver sends each
+command with the token of the client whose ``client_id`` it carries (``tokens``);
+without, intake runs with ``CARELEDGER_INSECURE_DEV=1`` and no token is sent.
 
 The driver (``python -m bench.intake '{…}'``) runs ``concurrency`` workers, each sending
 customer stories command by command (open a contact, maybe give consent, file, acknowledge,
 escalate and resolve a complaint, withdraw, close), over HTTP (httpx) or NATS
-request/reply (``careledger.intake.<command>``, ``Idempotency-Key`` header, status in
-``CareLedger-Status``). Every command makes intake read the aggregates it touches before
-deciding. Latency is from sending the request to the reply, which intake gives after the
-PubAck. Only replies that arrive inside the measured window count (after a warm-up).
+request/reply as a channel system's NATS user (``careledger.intake.<command>``,
+``Idempotency-Key`` header, status in ``CareLedger-Status``). Every command makes intake
+read the aggregates it touches before deciding. Latency is from sending the request to the
+reply, which intake gives after the PubAck. Only replies that arrive inside the measured
+window count (after a warm-up).
 
 Ceilings of the two transports, with the same driver: ``ping`` asks intake's ``/healthz``
-over HTTP; over NATS it asks a ``Responder`` (``python -m bench.intake '{"respond": URL}'``):
-a FastStream subscriber set up as intake's, which answers at once.
+over HTTP; over NATS it asks a ``Responder`` (``python -m bench.intake '{"respond": …}'``):
+a FastStream subscriber set up as intake's, connected as intake's NATS user, which answers
+at once.
 """
 
 from __future__ import annotations
@@ -30,17 +37,23 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from bench.common import ROOT, child_args, cpu_seconds, emit, percentile
-from bench.events import _uuid, command_stories
+from bench.events import CLIENTS, _uuid, command_stories
+from bench.stack import access_of, connect
 from careledger.stack.nats_server import free_port
+from careledger.stack.principals import ClientGrant, new_token, write_clients_file
 
-PING_SUBJECT = "careledger-bench.ping"  # outside every stream: bench.> is one
+# Outside every stream, and none of intake's commands; under careledger.intake.> so that
+# intake's user answers it in its queue group. A channel user may send commands only, so the
+# driver asks it as the admin (``PING_USER``): the same TLS and NKey handshake, no work.
+PING_SUBJECT = "careledger.intake.bench-ping"
+PING_USER = "admin"
 
 
 @dataclass
@@ -49,6 +62,21 @@ class IntakeProcess:
     log: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    nats_env: dict[str, str] = field(default_factory=dict)  # CA and seed (service_env)
+    secure: bool = True  # a clients file and tokens; False: CARELEDGER_INSECURE_DEV=1
+    tokens: dict[str, str] = field(default_factory=dict)  # client_id: bearer token
+
+    def _principals(self, env: dict[str, str]) -> None:
+        """A client per channel system's client_id in a clients file beside the log."""
+        env.pop("CARELEDGER_CLIENTS_FILE", None)
+        if not self.secure:
+            env["CARELEDGER_INSECURE_DEV"] = "1"
+            return
+        self.tokens = {client_id: new_token() for client_id in sorted(set(CLIENTS.values()))}
+        grants = [ClientGrant(f"bench-{c}", t, c, ("*",)) for c, t in self.tokens.items()]
+        clients = self.log.with_name(self.log.stem + "-clients.toml")
+        write_clients_file(clients, grants)
+        env["CARELEDGER_CLIENTS_FILE"] = str(clients.resolve())
 
     @property
     def url(self) -> str:
@@ -64,6 +92,8 @@ class IntakeProcess:
         env = dict(os.environ)
         env["CARELEDGER_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
         env.pop("CARELEDGER_MASTER_KEY_FILE", None)
+        env |= self.nats_env
+        self._principals(env)
         cmd = [
             sys.executable,
             "-m",
@@ -110,12 +140,12 @@ class IntakeProcess:
 class Responder:
     """The NATS transport's ceiling: intake's subscriber settings, no work (a process)."""
 
-    nats_url: str
+    nats: dict[str, Any]  # intake's (``bench.stack.nats_args``)
     log: Path
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> Responder:
-        cmd = [sys.executable, "-m", "bench.intake", json.dumps({"respond": self.nats_url})]
+        cmd = [sys.executable, "-m", "bench.intake", json.dumps({"respond": self.nats})]
         with self.log.open("ab") as err:
             self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err)
         assert self.process.stdout is not None
@@ -131,13 +161,24 @@ class Responder:
             self.process.wait(timeout)
 
 
-async def respond(url: str) -> None:
+async def respond(nats: dict[str, Any]) -> None:
     from faststream import Response
     from faststream.nats import NatsBroker
+    from faststream.nats.security import NatsNKey
+    from faststream.security import BaseSecurity
 
     from careledger.intake.entrypoints.nats import QUEUE, STATUS
 
-    broker = NatsBroker(url, logger=None)  # stdout says only "ready"
+    access = access_of(nats)
+    context = access.tls()
+    security = (
+        NatsNKey.from_file(access.seed_file, ssl_context=context)
+        if access.seed_file is not None
+        else BaseSecurity(ssl_context=context)
+    )
+    broker = NatsBroker(  # as intake's bootstrap makes it; stdout says only "ready"
+        list(access.urls), security=security, inbox_prefix=access.inbox_prefix, logger=None
+    )
 
     @broker.subscriber(PING_SUBJECT, queue=QUEUE, max_workers=16)
     async def ping(body: bytes) -> Response:
@@ -154,8 +195,13 @@ async def respond(url: str) -> None:
 # --- the load driver (child process) -----------------------------------------------------
 
 
+def _authorization(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 class Sender:
-    async def send(self, name: str, body: bytes, key: str) -> int:
+    async def send(self, name: str, body: bytes, key: str, token: str | None = None) -> int:
+        """Status of one command; ``token``: the HTTP client's bearer token, if any."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -172,11 +218,12 @@ class HttpSender(Sender):
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
 
-    async def send(self, name: str, body: bytes, key: str) -> int:
+    async def send(self, name: str, body: bytes, key: str, token: str | None = None) -> int:
         response = await self.client.post(
             f"/v1/commands/{name}",
             content=body,
-            headers={"Content-Type": "application/json", "Idempotency-Key": key},
+            headers={"Content-Type": "application/json", "Idempotency-Key": key}
+            | _authorization(token),
         )
         return response.status_code
 
@@ -219,9 +266,11 @@ class RawHttpSender(Sender):
         self.idle.append((reader, writer))
         return int(status_line.split()[1])
 
-    async def send(self, name: str, body: bytes, key: str) -> int:
+    async def send(self, name: str, body: bytes, key: str, token: str | None = None) -> int:
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-        return await self.request("POST", f"/v1/commands/{name}", body, headers)
+        return await self.request(
+            "POST", f"/v1/commands/{name}", body, headers | _authorization(token)
+        )
 
     async def close(self) -> None:
         for _, writer in self.idle:
@@ -232,7 +281,7 @@ class NatsSender(Sender):
     def __init__(self, nc: Any) -> None:
         self.nc = nc
 
-    async def send(self, name: str, body: bytes, key: str) -> int:
+    async def send(self, name: str, body: bytes, key: str, token: str | None = None) -> int:
         reply = await self.nc.request(
             f"careledger.intake.{name}", body, timeout=30, headers={"Idempotency-Key": key}
         )
@@ -247,14 +296,13 @@ async def drive(args: dict[str, Any]) -> dict[str, Any]:
     subjects = [_uuid(rng) for _ in range(5000)]
     stories = command_stories(rng, subjects)
     concurrency = int(args["concurrency"])
+    tokens: dict[str, str] = args.get("tokens") or {}  # client_id: token (IntakeProcess.tokens)
     if args["transport"] == "http" and args.get("client") == "httpx":
         sender: Sender = HttpSender(args["url"], concurrency)
     elif args["transport"] == "http":
         sender = RawHttpSender(args["url"])
     else:
-        import nats
-
-        sender = NatsSender(await nats.connect(args["url"]))
+        sender = NatsSender(await connect(args["nats"]))
     warmup, duration = float(args["warmup"]), float(args["duration"])
     encoder = msgspec.json.Encoder()
     latencies: list[float] = []
@@ -290,10 +338,11 @@ async def drive(args: dict[str, Any]) -> dict[str, Any]:
             for name, make in next(stories):
                 counter += 1
                 key = f"bench-{args['tag']}-{counter:08d}"
-                body = encoder.encode(make())
+                command = make()
+                body, token = encoder.encode(command), tokens.get(command["client_id"])
                 sent = time.perf_counter()
                 try:
-                    status = await sender.send(name, body, key)
+                    status = await sender.send(name, body, key, token)
                 except Exception:
                     status = 0
                 done = time.perf_counter()

@@ -1,10 +1,12 @@
 """Child process: the real ledger runner applying a pre-filled stream, timed by phase.
 
-``python -m bench.ledger '{"url": …, "db": …, "last": N, "durable": …}'`` assembles
+``python -m bench.ledger '{"nats": …, "db": …, "last": N, "durable": …}'`` assembles
 ``LedgerStore``, ``LedgerConsumer``, ``DeadLetters`` and ``LedgerRunner`` as the ledger's
 bootstrap does (its own default batch and fetch timeout), steps the runner until every
 message up to ``last`` is committed and acknowledged, and reports events/s, RSS over the
-run and where the wall time went (fetch, decode+hash, DuckDB commit per projection).
+run and where the wall time went (fetch, decode+hash, DuckDB commit per projection). It
+connects as the ledger's NATS user (``nats``: ``bench.stack.nats_args``), whose one durable
+(``durable``: "ledger") it deletes first, so that each run reads the stream from its start.
 
 ``{"task": "rebuild", "db": …}`` rebuilds every projection of a ledger file in place.
 
@@ -18,12 +20,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-import nats
+from nats.js.errors import NotFoundError
 
 from bench.common import RssSampler, child_args, emit
+from bench.stack import connect
+from careledger.contracts.subjects import EVENT_STREAM
 from careledger.ledger.adapters.consumer import LedgerConsumer
 from careledger.ledger.adapters.dead_letters import DeadLetters
 from careledger.ledger.adapters.store import LedgerStore
@@ -85,8 +90,10 @@ async def run(args: dict[str, Any]) -> dict[str, Any]:
     batch = int(args.get("batch") or settings.batch_size)
     phases: Phases = defaultdict(float)
     instrument = not args.get("profile")
-    nc = await nats.connect(args["url"])
+    nc = await connect(args["nats"])
     js = nc.jetstream()
+    with suppress(NotFoundError):  # a fresh durable: every run reads the whole stream
+        await js.delete_consumer(EVENT_STREAM, args["durable"])
     store = LedgerStore(Path(args["db"]), load_policy())
     consumer = LedgerConsumer(
         js, durable=args["durable"], batch=batch, fetch_timeout=settings.fetch_timeout

@@ -64,7 +64,8 @@ def _append(store: LedgerStore, factory: EventFactory, held: int, count: int) ->
         if sequence <= held:  # the same seed and count give the same events again
             continue
         subject, data, headers = publication(event)
-        batch.append(LogMessage(sequence, subject, data, headers))
+        # No stream here to stamp it: stored when its publisher says it recorded it.
+        batch.append(LogMessage(sequence, subject, data, headers, recorded_at=event.recorded_at))
         if len(batch) == BATCH or sequence == count:
             position = store.position()
             outcome = ingest(batch, position, store)

@@ -324,7 +324,110 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "(and their ART indexes: PRIMARY KEY/UNIQUE) in memory.",
             }
         )
-    return out
+    return out + security_target(results)
+
+
+SECURITY_SERVICES = {"ledger": "ledger", "intake": "intake over HTTP"}
+SECURITY_DIFFERS = (
+    "TLS on every NATS connection, the NKey handshake at connect and nats-server's "
+    "permission checks; intake's clients file and a bearer token checked per HTTP command"
+)
+
+
+def _share(s: dict[str, Any], key: str, flavour: str) -> str:
+    return f"{s[key][flavour]['median']:.0%}"
+
+
+def security_target(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 16: TLS and authentication cost at most ``limit`` of either service."""
+    sec = results.get("security")
+    if not sec:
+        return []
+    figures, bounds = [], []
+    for service, label in SECURITY_SERVICES.items():
+        s = sec[service]
+        figures.append(
+            f"{label} {s['secure']['median']:,.0f} {s['unit']} secure, "
+            f"{s['insecure']['median']:,.0f} insecure: {s['ratio']['median']:.2f}x, "
+            f"cost {s['cost']:.0%}"
+        )
+        own = "ledger" if service == "ledger" else "intake"
+        key = "cpu_share" if service == "ledger" else "intake_cpu_share"
+        bounds.append(
+            f"{label}: {own} {_share(s, key, 'secure')} of a core secure, "
+            f"{_share(s, key, 'insecure')} insecure; nats-server "
+            f"{_share(s, 'nats_cpu_share', 'secure')} and "
+            f"{_share(s, 'nats_cpu_share', 'insecure')}"
+        )
+    runs = len(sec["ledger"]["ratio"]["runs"])
+    return [
+        {
+            "target": f"TLS and authentication cost ≤ {sec['limit']:.0%} of the ledger's and "
+            "of intake's throughput",
+            "met": all(sec[service]["met"] for service in SECURITY_SERVICES),
+            "figure": "; ".join(figures) + f" (median ratio of {runs} back-to-back pairs)",
+            "bound": f"what differs: {SECURITY_DIFFERS}. CPU over the runs: "
+            + "; ".join(bounds)
+            + ".",
+        }
+    ]
+
+
+def security_table(results: dict[str, Any]) -> list[str]:
+    """The cost of security (issue 16): each service secure and insecure, and their ratio."""
+    sec = results.get("security")
+    if not sec:
+        return []
+
+    def spread(s: dict[str, Any], unit: str = "") -> str:
+        return f"{_fmt(s['median'], unit)} ({_fmt(s['min'], unit)}-{_fmt(s['max'], unit)})"
+
+    lines = [
+        "### The cost of security (issue 16)",
+        "",
+        "The same JetStream store served by a nats-server restarted secure (TLS, the NKey "
+        "users with their permissions; intake with a clients file, every HTTP command with "
+        "its client's bearer token) or insecure (plaintext, no users; intake with "
+        "`CARELEDGER_INSECURE_DEV=1`), alternately: secure, insecure, secure, … Figures: "
+        "median (min-max); the ratio is secure / insecure of each back-to-back pair, the "
+        "cost one minus its median.",
+        "",
+        f"| figure | secure | insecure | unit | secure / insecure | cost | ≤ {sec['limit']:.0%} |",
+        "| --- | ---: | ---: | --- | ---: | ---: | --- |",
+    ]
+    led, intake = sec["ledger"], sec["intake"]
+    labels = {
+        "ledger": f"ledger: {led['events']:,} events, every projection, committed + acked",
+        "intake": f"intake over HTTP: accepted commands, concurrency {intake['concurrency']}, "
+        f"{intake['seconds_per_run']:.0f} s/run",
+    }
+    for service, s in (("ledger", led), ("intake", intake)):
+        lines.append(
+            f"| {labels[service]} | {spread(s['secure'])} | {spread(s['insecure'])} | "
+            f"{s['unit']} | {spread(s['ratio'], 'x')} | {s['cost']:.0%} | "
+            f"{'yes' if s['met'] else 'no'} |"
+        )
+    lines.append(
+        f"| intake over HTTP: p99 | {spread(intake['p99_ms']['secure'], 'ms')} | "
+        f"{spread(intake['p99_ms']['insecure'], 'ms')} | ms | | | |"
+    )
+    for label, s, key in (
+        ("ledger process", led, "cpu_share"),
+        ("nats-server, under the ledger", led, "nats_cpu_share"),
+        ("intake process", intake, "intake_cpu_share"),
+        ("nats-server, under intake", intake, "nats_cpu_share"),
+    ):
+        lines.append(
+            f"| CPU: {label} | {_share(s, key, 'secure')} | {_share(s, key, 'insecure')} | "
+            "of a core | | | |"
+        )
+    other = {
+        flavour: {k: n for k, n in statuses.items() if k != "201"}
+        for flavour, statuses in intake["statuses"].items()
+    }
+    if any(other.values()):
+        lines += ["", f"Intake's answers other than 201, by flavour: {other}."]
+    return lines
 
 
 def _nats_note() -> str:
@@ -551,7 +654,8 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{peer['per_event']['events']:,} events (a transaction each)",
                 )
             )
-    lines += ["", *where_the_time_goes(results), "", "### Targets (issue 6)", ""]
+    lines += ["", *security_table(results), "", *where_the_time_goes(results)]
+    lines += ["", "### Targets (issues 6 and 16)", ""]
     for t in results.get("targets", []):
         lines.append(
             f"- **{t['target']}** — {t.get('status') or ('met' if t['met'] else 'missed')}: "

@@ -1,4 +1,5 @@
-"""``make bench``: every figure of issue 6 in one run, against this machine's own ceilings.
+"""``make bench``: every figure of issue 6 in one run, against this machine's own ceilings,
+and the cost of security (issue 16).
 
     python -m bench.run            # 200k events; fits in about ten minutes on 2 cores
     python -m bench.run --full     # 1M events for the ledger, rebuild and queries
@@ -23,19 +24,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import report
-from bench.common import ROOT, LoadMeter, child, cpu_seconds, summary
+from bench import report, security
+from bench.common import ROOT, LoadMeter, child, cpu_seconds, log, summary
 from bench.events import generate
-from bench.intake import IntakeProcess, Responder
-from bench.stack import ALWAYS, DEFAULT_SYNC, prefill, provision, start_server
+from bench.intake import PING_USER, IntakeProcess, Responder
+from bench.stack import (
+    ALWAYS,
+    DEFAULT_SYNC,
+    nats_args,
+    prefill,
+    provision,
+    service_env,
+    start_server,
+)
 from careledger.stack.nats_server import NatsServer
 
 SEED = 20261123
 RESULTS = ROOT / "bench" / "results"
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 class Bench:
@@ -71,7 +76,7 @@ class Bench:
                 self.child(
                     "bench.ceilings",
                     task="publish",
-                    url=server.url,
+                    nats=nats_args(server, "admin"),  # the bench's own stream
                     payloads=2000,
                     seed=SEED,
                     tag=f"{sync}-{mode}-{i}",
@@ -110,7 +115,7 @@ class Bench:
         result = self.child(
             "bench.ceilings",
             task=task,
-            url=server.url,
+            nats=nats_args(server, "admin"),  # consumers of its own
             durable=f"ceiling-{task}-{size}-{i}",
             batch=1000,
             last=size,
@@ -134,7 +139,11 @@ class Bench:
                 db = self.work / f"ledger-{size}-{i}.duckdb"
                 cpu_nats = cpu_seconds(server.pid or 0)
                 result = self.child(
-                    "bench.ledger", url=server.url, db=str(db), last=size, durable=f"l{size}x{i}"
+                    "bench.ledger",
+                    nats=nats_args(server, "ledger"),
+                    db=str(db),
+                    last=size,
+                    durable="ledger",  # the ledger user's one durable, fresh for each run
                 )
                 result["nats_cpu_share"] = (cpu_seconds(server.pid or 0) - cpu_nats) / result[
                     "seconds"
@@ -184,10 +193,10 @@ class Bench:
         out = self.work / "ledger-profile.txt"
         result = self.child(
             "bench.ledger",
-            url=server.url,
+            nats=nats_args(server, "ledger"),
             db=str(self.work / "ledger-profile.duckdb"),
             last=size,
-            durable="profiled",
+            durable="ledger",
             profile=str(out),
         )
         (self.work / "ledger-profile.duckdb").unlink(missing_ok=True)
@@ -249,12 +258,14 @@ class Bench:
 
     def intake(self, server: NatsServer, label: str, transports: tuple[str, ...]) -> None:
         meter = self.section(f"intake ({label}): {', '.join(transports)}, {self.runs} runs each")
-        service = IntakeProcess(server.url, self.work / f"intake-{label}.log").start()
+        service = IntakeProcess(
+            server.url, self.work / f"intake-{label}.log", nats_env=service_env(server, "intake")
+        ).start()
         out: dict[str, Any] = {}
         try:
             for transport in transports:
                 responder = (
-                    Responder(server.url, self.work / "responder.log").start()
+                    Responder(nats_args(server, "intake"), self.work / "responder.log").start()
                     if transport == "nats-ping"
                     else None
                 )
@@ -298,7 +309,9 @@ class Bench:
             "bench.intake",
             transport="nats" if over_nats else "http",
             ping=transport in report.PINGS,
-            url=server.url if over_nats else service.url,
+            url=service.url,
+            tokens=service.tokens,
+            nats=nats_args(server, PING_USER if transport == "nats-ping" else "channel"),
             concurrency=self.args.intake_concurrency,
             warmup=1.0,
             duration=self.args.intake_seconds,
@@ -308,8 +321,28 @@ class Bench:
         wall = time.perf_counter() - started
         result["intake_cpu_share"] = (service.cpu_seconds() - cpu_intake) / wall
         result["nats_cpu_share"] = (cpu_seconds(server.pid or 0) - cpu_nats) / wall
-        log(f"  {transport} run {i + 1}: {result['per_s']:,.0f}/s, p99 {result['p99_ms']:.1f} ms")
+        log(
+            f"  {transport} run {i + 1} ({label}): {result['per_s']:,.0f}/s, "
+            f"p99 {result['p99_ms']:.1f} ms"
+        )
         return result
+
+    def security(self, server: NatsServer, events: int) -> None:
+        """The ledger and intake with TLS and authentication on and off (``bench.security``);
+        stops ``server``."""
+        meter = self.section(
+            f"security cost: ledger over {events:,} events, then intake over HTTP; "
+            f"secure and insecure alternately, {self.runs} runs each"
+        )
+        self.results["security"] = found = security.measure(self, server, events)
+        for service in ("ledger", "intake"):
+            s = found[service]
+            log(
+                f"  {service}: secure {s['secure']['median']:,.0f}, insecure "
+                f"{s['insecure']['median']:,.0f} {s['unit']}; secure/insecure "
+                f"{s['ratio']['median']:.2f} (cost {s['cost']:.0%}, limit {found['limit']:.0%})"
+            )
+        self.end("security", meter)
 
     def publish_default_sync(self, server: NatsServer) -> None:
         meter = self.section("JetStream publish with sync_interval 2m (nats-server's default)")
@@ -371,6 +404,12 @@ def main(argv: list[str] | None = None) -> None:
         "--query-db", type=Path, help="the ledger file for --query-events (kept; reused)"
     )
     parser.add_argument("--profile-events", type=int, default=50_000)
+    parser.add_argument(
+        "--security-events",
+        type=int,
+        default=100_000,
+        help="events the ledger consumes secure and insecure (at most --events)",
+    )
     parser.add_argument("--quiet-wait", type=float, default=30.0)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
@@ -402,8 +441,8 @@ def main(argv: list[str] | None = None) -> None:
         meter = bench.section("pre-filling the event stream (sync 2m), then restart with always")
         filling = start_server(work, "nats-events", DEFAULT_SYNC)
         servers.append(filling)
-        asyncio.run(provision(filling.url))
-        results["prefill"] = asyncio.run(prefill(filling.url, generated.messages))
+        asyncio.run(provision(filling))
+        results["prefill"] = asyncio.run(prefill(filling, generated.messages))
         del generated
         filling.stop()
         events = start_server(work, "nats-events", ALWAYS, port=filling.port)
@@ -416,11 +455,12 @@ def main(argv: list[str] | None = None) -> None:
         bench.rebuild(kept, size)
         bench.queries(kept, size)
         bench.intake(events, "always", ("healthz", "nats-ping", "http", "nats"))
+        bench.security(events, min(args.security_events, size))
         events.stop()
 
         default = start_server(work, "nats-default", DEFAULT_SYNC)
         servers.append(default)
-        asyncio.run(provision(default.url))
+        asyncio.run(provision(default))
         bench.publish_default_sync(default)
         bench.intake(default, "default", ("http", "nats"))
         default.stop()

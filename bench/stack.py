@@ -1,9 +1,12 @@
 """nats-server processes for the bench, and filling the event stream quickly.
 
 Servers come from ``careledger.stack.nats_server.NatsServer`` (free ports, their own
-directory, stopped by PID). ``sync_interval: always`` is the default here as in
-production; "2m" is nats-server's own default (the config file does not take the word
-"default", so the bench writes the value it stands for).
+directory, stopped by PID), secure as shipped: TLS and the NKey users of
+``careledger.stack.trust``, each process connecting as the user whose work it does
+(``nats_args`` for a child's JSON arguments, ``service_env`` for a service process).
+``sync_interval: always`` is the default here as in production; "2m" is nats-server's own
+default (the config file does not take the word "default", so the bench writes the value
+it stands for).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import nats
+from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig
 
-from careledger.intake.adapters.provisioning import StreamSettings, ensure_streams
+from careledger.ledger.entrypoints.admin import provision as admin_provision
+from careledger.runtime.nats import CA_FILE, NKEY_FILE, URL, NatsAccess
+from careledger.runtime.streams import StreamSettings
 from careledger.stack.nats_server import NatsServer
 
 ALWAYS = "always"
@@ -31,11 +37,48 @@ def start_server(root: Path, name: str, sync_interval: str = ALWAYS, port: int =
     return server.start(timeout=60)
 
 
-async def provision(url: str) -> None:
-    """The CareLedger streams (as intake creates them) and a bench-only stream alike."""
-    nc = await nats.connect(url)
+def nats_args(server: NatsServer, user: str) -> dict[str, Any]:
+    """How a child process reaches ``server`` as ``user``, as JSON (``connect`` reads it)."""
+    access = server.access(user)
+    return {
+        "urls": list(access.urls),
+        "ca_file": str(access.ca_file) if access.ca_file else None,
+        "seed_file": str(access.seed_file) if access.seed_file else None,
+        "inbox_prefix": access.inbox_prefix,
+    }
+
+
+def access_of(args: dict[str, Any]) -> NatsAccess:
+    return NatsAccess(
+        tuple(args["urls"]),
+        Path(args["ca_file"]) if args["ca_file"] else None,
+        Path(args["seed_file"]) if args["seed_file"] else None,
+        args["inbox_prefix"],
+    )
+
+
+async def connect(args: dict[str, Any], **options: Any) -> Client:
+    """A child's connection, from what ``nats_args`` gave it."""
+    return await nats.connect(**access_of(args).connect_options(), **options)
+
+
+def service_env(server: NatsServer, user: str) -> dict[str, str]:
+    """The environment a service process reads its NATS access from, as ``user``."""
+    access = server.access(user)
+    env = {URL: access.where}
+    if access.ca_file is not None:
+        env[CA_FILE] = str(access.ca_file)
+    if access.seed_file is not None:
+        env[NKEY_FILE] = str(access.seed_file)
+    return env
+
+
+async def provision(server: NatsServer) -> None:
+    """The CareLedger streams and bucket (the admin's ``careledger admin provision``), and
+    the bench-only stream of the publish ceiling, made by the admin too."""
+    await admin_provision(server.access("admin"), StreamSettings())
+    nc = await nats.connect(**server.access("admin").connect_options())
     js = nc.jetstream()
-    await ensure_streams(js, StreamSettings())
     await js.add_stream(
         StreamConfig(
             name=CEILING_STREAM,
@@ -49,15 +92,16 @@ async def provision(url: str) -> None:
 
 
 async def prefill(
-    url: str, messages: list[tuple[str, bytes, dict[str, str]]], window: int = 5000
+    server: NatsServer, messages: list[tuple[str, bytes, dict[str, str]]], window: int = 5000
 ) -> dict[str, Any]:
-    """Publish every message and wait for every PubAck, ``window`` in flight at a time.
+    """Publish every message as a direct publisher and wait for every PubAck, ``window`` in
+    flight at a time.
 
     Plain core publishes with a reply inbox per message, counted by one subscription:
     much leaner than ``js.publish`` (a future and a timeout per message). Not a measured
     figure, just the quickest way to a stream of N events; an ack with an error stops it.
     """
-    nc = await nats.connect(url)
+    nc = await nats.connect(**server.access("publisher").connect_options())
     inbox = nc.new_inbox()
     acked = 0
     target = 0
