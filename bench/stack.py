@@ -22,7 +22,7 @@ from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig
 
 from careledger.ledger.entrypoints.admin import provision as admin_provision
-from careledger.runtime.nats import CA_FILE, NKEY_FILE, URL, NatsAccess
+from careledger.runtime.nats import NatsAccess
 from careledger.runtime.streams import StreamSettings
 from careledger.stack.nats_server import NatsServer
 
@@ -64,13 +64,7 @@ async def connect(args: dict[str, Any], **options: Any) -> Client:
 
 def service_env(server: NatsServer, user: str) -> dict[str, str]:
     """The environment a service process reads its NATS access from, as ``user``."""
-    access = server.access(user)
-    env = {URL: access.where}
-    if access.ca_file is not None:
-        env[CA_FILE] = str(access.ca_file)
-    if access.seed_file is not None:
-        env[NKEY_FILE] = str(access.seed_file)
-    return env
+    return server.access(user).env()
 
 
 async def provision(server: NatsServer) -> None:

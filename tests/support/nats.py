@@ -8,7 +8,7 @@ import nats
 from nats.aio.client import Client
 
 from careledger.ledger.entrypoints.admin import provision
-from careledger.runtime.nats import CA_FILE, NKEY_FILE, URL, NatsAccess
+from careledger.runtime.nats import NatsAccess
 from careledger.runtime.streams import StreamSettings
 from careledger.stack.nats_server import NatsServer
 
@@ -44,9 +44,4 @@ def service_env(server: NatsServer, user: str) -> dict[str, str]:
 def access_env(access: NatsAccess) -> dict[str, str]:
     """The environment a process reads ``access`` from (``NatsAccess.from_env``): a server's
     or a cluster's URLs, the CA and the user's seed."""
-    env = {URL: access.where}
-    if access.ca_file is not None:
-        env[CA_FILE] = str(access.ca_file)
-    if access.seed_file is not None:
-        env[NKEY_FILE] = str(access.seed_file)
-    return env
+    return access.env()

@@ -32,6 +32,15 @@ class NatsAccess:
             inbox_prefix=f"_INBOX_{user}" if seed else "_INBOX",
         )
 
+    def env(self) -> dict[str, str]:
+        """The variables ``from_env`` reads this access back from (for a child process)."""
+        env = {URL: self.where}
+        if self.ca_file is not None:
+            env[CA_FILE] = str(self.ca_file)
+        if self.seed_file is not None:
+            env[NKEY_FILE] = str(self.seed_file)
+        return env
+
     @property
     def where(self) -> str:
         return ",".join(self.urls)
