@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from careledger.ledger import duck
+from careledger.ledger.adapters import tree
 from careledger.ledger.adapters.log_tables import (
     CLOCK_THE_LOG,
     EVENT_KEYS,
@@ -26,6 +27,7 @@ from careledger.ledger.adapters.log_tables import (
 from careledger.ledger.adapters.rebuild_parts import default_workers
 from careledger.ledger.deadlines import Policy
 from careledger.ledger.domain.event_key import key_of
+from careledger.ledger.domain.merkle import Frontier
 from careledger.ledger.domain.projections import Projection, projections
 from careledger.ledger.domain.references import Ref
 from careledger.ledger.domain.rows import Table
@@ -77,6 +79,8 @@ class LedgerStore:
         self._key_the_log()
         self._clock_the_log()
         self._hash_the_rejected()
+        self._plant_the_tree()
+        self._frontier: Frontier | None = None  # the tree's right edge; None: read it again
         self._bring_projections_up_to_date()
         self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
         # ``known`` and ``existing`` ask on a connection of their own: the runner ingests
@@ -96,6 +100,30 @@ class LedgerStore:
             self.con.execute(
                 f"INSERT INTO event_keys SELECT sequence, {key_of('event_id')} FROM events"
             )
+
+    def _plant_the_tree(self) -> None:
+        """A file written before the Merkle tree existed gets one over all its events, in
+        one transaction (``adapters/tree``)."""
+        self.con.execute(tree.SCHEMA)
+        if tree.size(self.con):
+            return
+        held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        if not held:
+            return
+        log.warning("planting the Merkle tree over %d events: new in this version", held)
+        with self.transaction():
+            edge, chunk = Frontier(), []
+            for row in tree.recomputed(self.con):
+                chunk.append(row)
+                if len(chunk) == 10_000:
+                    edge, chunk = tree.store(self.con, edge, chunk), []
+            tree.store(self.con, edge, chunk)
+
+    def frontier(self) -> Frontier:
+        """The tree's right edge as committed (read from the file after a failed commit)."""
+        if self._frontier is None:
+            self._frontier = tree.frontier(self.con)
+        return self._frontier
 
     def _hash_the_rejected(self) -> None:
         """A file written when rejections kept their bytes keeps their SHA-256 instead (the
@@ -260,13 +288,19 @@ class LedgerStore:
         return found
 
     def commit(self, outcome: Outcome, previous: Position) -> None:
-        """Events, rejections, every projection and the position: all or nothing."""
-        with self.transaction():
-            self.commit_rows(outcome, previous)
+        """Events and their leaves in the tree, rejections, every projection and the
+        position: all or nothing."""
+        try:
+            with self.transaction():
+                self.commit_rows(outcome, previous)
+        except BaseException:
+            self._frontier = None  # rolled back: the file's edge, not the one appended to
+            raise
 
     def commit_rows(self, outcome: Outcome, previous: Position) -> None:
         """What ``commit`` writes, inside the caller's transaction."""
         self._append_events(outcome, previous)
+        self._frontier = tree.append(self.con, self.frontier(), outcome.applied)
         self._append_rejected(outcome.rejected)
         for projection in self.projections:
             tables.apply(self.con, projection, outcome.applied)
