@@ -16,7 +16,14 @@ INWARD = {
     "intake": (intake_domain, ("careledger.contracts", "careledger.intake.domain")),
     "ledger": (
         ledger_domain,
-        ("careledger.contracts", "careledger.ledger.domain", "careledger.ledger.deadlines"),
+        (
+            "careledger.contracts",
+            "careledger.ledger.domain",
+            "careledger.ledger.deadlines",
+            # Ed25519 for signed notes: computation, no I/O
+            "cryptography.exceptions",
+            "cryptography.hazmat.primitives.asymmetric.ed25519",
+        ),
     ),
 }
 

@@ -1,2 +1,3 @@
 """The ledger's domain: pure rules and projections. Imports only the standard library,
-the contracts and the deadline engine; no DuckDB, NATS or HTTP (a test checks it)."""
+the contracts, the deadline engine and Ed25519 (signed notes); no DuckDB, NATS or HTTP (a
+test checks it)."""
