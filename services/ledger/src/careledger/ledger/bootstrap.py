@@ -13,24 +13,29 @@ from nats.aio.client import Client
 from careledger.contracts.subjects import EVENT_STREAM
 from careledger.ledger.adapters.access_log import AccessLog
 from careledger.ledger.adapters.auditors import Auditor, Auditors, load_auditors
+from careledger.ledger.adapters.checkpoint_stream import CheckpointStream
 from careledger.ledger.adapters.consumer import LedgerConsumer
 from careledger.ledger.adapters.dead_letters import DeadLetters
+from careledger.ledger.adapters.signing_key import SigningKeyError, load_signer
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
 from careledger.ledger.deadlines import load_policy
+from careledger.ledger.domain.note import Signer, Verifier, verifier_of
 from careledger.ledger.domain.projection import Projection
 from careledger.ledger.domain.projections import projections
 from careledger.ledger.entrypoints.http import create_app
 from careledger.ledger.entrypoints.personal import OPEN_PATHS
-from careledger.ledger.ingest.runner import LedgerRunner
+from careledger.ledger.ingest.runner import LedgerRunner, Signing
+from careledger.ledger.queries.integrity import Integrity, check_at_open
 from careledger.ledger.queries.verify import Report, verify
-from careledger.ledger.settings import AUDITORS_FILE, Settings
+from careledger.ledger.settings import AUDITORS_FILE, CHECKPOINT_KEY_FILE, Settings
 from careledger.runtime import until_connected
 from careledger.runtime.gate import Gate
 from careledger.runtime.streams import (
     StreamMissing,
     access_stream_config,
     check_stream,
+    checkpoint_stream_config,
     dlq_stream_config,
     event_stream_config,
 )
@@ -51,6 +56,17 @@ def _gate(auditors: Auditors, settings: Settings) -> Gate[Auditor]:
     return Gate.closed(auditors, where, settings, service="the ledger", open_paths=OPEN_PATHS)
 
 
+def _signer(settings: Settings) -> Signer:
+    """The key checkpoints are signed with; SigningKeyError without one (fail closed)."""
+    if settings.checkpoint_key_file is None:
+        raise SigningKeyError(
+            f"{CHECKPOINT_KEY_FILE} is not set: the ledger signs its checkpoints with a key "
+            "file (mode 0600); create one with `careledger admin checkpoint-key --origin NAME "
+            "--out FILE`"
+        )
+    return load_signer(settings.checkpoint_key_file)
+
+
 class LedgerService:
     """The ledger as one running unit: it alone writes its DuckDB file and serves queries."""
 
@@ -58,6 +74,9 @@ class LedgerService:
         self.settings = settings
         self.auditors = load_auditors(settings.auditors_file)  # a bad file stops us here
         self.gate = _gate(self.auditors, settings)  # so does no file (fail closed)
+        self.signer = _signer(settings)  # and no signing key
+        self.verifier: Verifier = verifier_of(self.signer)
+        self.integrity = Integrity()
         env = os.environ if environ is None else environ
         self.policy = load_policy(env)  # so do bad regime, calendar or body-deadline files
         self.master_key = master_key_from_env(env) if _has_master_key(env) else None
@@ -69,6 +88,7 @@ class LedgerService:
         self.runner: LedgerRunner | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._verifying: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.gate.warn_if_insecure()
@@ -86,6 +106,17 @@ class LedgerService:
             self.policy,
             rebuild_workers=self.settings.rebuild_workers,
         )
+        self.integrity = Integrity()
+        problems = await asyncio.to_thread(self._check_at_open)
+        if problems:  # neither consume nor serve until an operator acts
+            self.integrity.settle(problems)
+            log.error("the ledger's file failed its check at open: %s", "; ".join(problems))
+        else:
+            self._start_runner(js)
+        self._verifying = asyncio.create_task(self._verify_in_background())
+
+    def _start_runner(self, js: nats.js.JetStreamContext) -> None:
+        assert self.store is not None and self.nc is not None
         consumer = LedgerConsumer(
             js,
             durable=self.settings.consumer,
@@ -96,10 +127,34 @@ class LedgerService:
             self.store,
             consumer,
             DeadLetters(js, max_payload=self.nc.max_payload),
-            checkpoint_every=self.settings.checkpoint_every,
+            checkpoint_every=self.settings.wal_checkpoint_every,
+            signing=Signing(
+                self.signer, self.settings.checkpoint_every, CheckpointStream(js).publish
+            ),
         )
         self._stop.clear()
         self._task = asyncio.create_task(self.runner.run(self._stop))
+
+    def _check_at_open(self) -> list[str]:
+        assert self.store is not None
+        cursor = self.store.cursor()
+        try:
+            return check_at_open(cursor, self.verifier)
+        finally:
+            cursor.close()
+
+    async def _verify_in_background(self) -> None:
+        """The full verify, once at start: a failure stops the runner (not ready, registers
+        refused) until an operator acts."""
+        try:
+            report = await self.verify()
+        except Exception as exc:
+            log.warning("the background verify could not run: %s", exc)
+            return
+        self.integrity.settle(report.problems)
+        if not report.ok:
+            log.error("the ledger failed its verify: %s", "; ".join(report.problems))
+            self._stop.set()
 
     async def _connect(self) -> Client:
         access = self.settings.nats()
@@ -124,6 +179,7 @@ class LedgerService:
             event_stream_config(streams),
             dlq_stream_config(streams),
             access_stream_config(streams),
+            checkpoint_stream_config(streams),
         ):
             while True:
                 try:
@@ -135,6 +191,10 @@ class LedgerService:
 
     async def stop(self) -> None:
         self._stop.set()
+        if self._verifying is not None:
+            self._verifying.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._verifying
         if self._task is not None:
             with suppress(asyncio.CancelledError):
                 await asyncio.wait_for(self._task, timeout=10)

@@ -12,6 +12,7 @@ from careledger.runtime.principals import insecure_dev
 from careledger.runtime.streams import StreamSettings
 
 AUDITORS_FILE = "CARELEDGER_AUDITORS_FILE"
+CHECKPOINT_KEY_FILE = "CARELEDGER_CHECKPOINT_KEY_FILE"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class Settings:
     insecure_dev: bool = False  # without an auditors file, /v1 open to anyone (a local trial)
     rate_limit: int = DEFAULT_RATE_LIMIT  # HTTP requests a second per auditor
     http_read_timeout: float = DEFAULT_READ_TIMEOUT  # seconds to send a whole request
-    checkpoint_every: float = 30.0  # seconds idle between checkpoints of the DuckDB WAL
+    wal_checkpoint_every: float = 30.0  # seconds idle between DuckDB checkpoints of the WAL
+    checkpoint_key_file: Path | None = None  # the key signed checkpoints are signed with
+    checkpoint_every: float = 10.0  # seconds at most between signed checkpoints as the log grows
     rebuild_workers: int = 0  # processes for a rebuild on open; 0: one per available core
 
     @classmethod
@@ -57,8 +60,14 @@ class Settings:
                 env, "CARELEDGER_HTTP_READ_TIMEOUT", float, cls.http_read_timeout
             ),
             rebuild_workers=int(env.get("CARELEDGER_REBUILD_WORKERS") or cls.rebuild_workers),
-            checkpoint_every=float(
-                env.get("CARELEDGER_LEDGER_CHECKPOINT_EVERY") or cls.checkpoint_every
+            wal_checkpoint_every=float(
+                env.get("CARELEDGER_LEDGER_CHECKPOINT_EVERY") or cls.wal_checkpoint_every
+            ),
+            checkpoint_key_file=Path(env[CHECKPOINT_KEY_FILE])
+            if env.get(CHECKPOINT_KEY_FILE)
+            else None,
+            checkpoint_every=_above_zero(
+                env, "CARELEDGER_CHECKPOINT_EVERY", float, cls.checkpoint_every
             ),
         )
         return replace(settings, **overrides)

@@ -5,6 +5,7 @@ One process writes the file (DuckDB allows one writer); queries use cursors of t
 connection. Inserts are columnar (Arrow), never row by row.
 """
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Collection, Iterator, Sequence
@@ -15,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from careledger.ledger import duck
-from careledger.ledger.adapters import tree
+from careledger.ledger.adapters import checkpoints, tree
 from careledger.ledger.adapters.log_tables import (
     CLOCK_THE_LOG,
     EVENT_KEYS,
@@ -28,9 +29,11 @@ from careledger.ledger.adapters.rebuild_parts import default_workers
 from careledger.ledger.deadlines import Policy
 from careledger.ledger.domain.event_key import key_of
 from careledger.ledger.domain.merkle import Frontier
+from careledger.ledger.domain.note import Checkpoint, Signer, checkpoint_text, sign
 from careledger.ledger.domain.projections import Projection, projections
 from careledger.ledger.domain.references import Ref
 from careledger.ledger.domain.rows import Table
+from careledger.ledger.domain.signed import Signed
 from careledger.ledger.duck import registered
 from careledger.ledger.ingest import tables, tallies
 from careledger.ledger.ingest.ingest import CONSENT_ID, Outcome, Position, Rejection
@@ -104,7 +107,7 @@ class LedgerStore:
     def _plant_the_tree(self) -> None:
         """A file written before the Merkle tree existed gets one over all its events, in
         one transaction (``adapters/tree``)."""
-        self.con.execute(tree.SCHEMA)
+        self.con.execute(tree.SCHEMA + checkpoints.SCHEMA)
         if tree.size(self.con):
             return
         held = self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
@@ -124,6 +127,19 @@ class LedgerStore:
         if self._frontier is None:
             self._frontier = tree.frontier(self.con)
         return self._frontier
+
+    def sign_checkpoint(self, signer: Signer, now: dt.datetime) -> Signed | None:
+        """Sign and keep a checkpoint of the tree as committed, if it grew since the last
+        one (None if not). The note's origin is the key's name."""
+        edge, last = self.frontier(), checkpoints.latest(self.con)
+        if edge.size == 0 or (last is not None and last.size >= edge.size):
+            return None
+        root = edge.root()
+        note = sign(checkpoint_text(Checkpoint(signer.name, edge.size, root)), signer)
+        signed = Signed(edge.size, root, note, now)
+        with self.transaction():
+            checkpoints.record(self.con, signed)
+        return signed
 
     def _hash_the_rejected(self) -> None:
         """A file written when rejections kept their bytes keeps their SHA-256 instead (the

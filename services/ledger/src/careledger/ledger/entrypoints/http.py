@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 
-from careledger.ledger.entrypoints import history
+from careledger.ledger.entrypoints import history, proofs
 from careledger.ledger.entrypoints.personal import authenticate, personal_data
 from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
 from careledger.ledger.entrypoints.returns import ROUTES as RETURN_ROUTES
@@ -114,8 +114,11 @@ async def readyz(request: HttpRequest) -> Response[bytes]:
         "nats": service.is_connected(),
         "consumer": bool(service.runner and service.runner.health.applying),
         "duckdb": await service.store_answers(),
+        "integrity": service.integrity.state != "failed",
     }
     error = service.runner.health.last_error if service.runner else None
+    if service.integrity.state == "failed":
+        error = "integrity: " + "; ".join(service.integrity.problems)
     return reply(
         {"ready": all(checks.values()), "checks": checks, "last_error": error},
         200 if all(checks.values()) else 503,
@@ -148,6 +151,7 @@ def create_app(service: "LedgerService") -> Litestar:
             healthz,
             readyz,
             *RETURN_ROUTES,
+            *proofs.ROUTES,
         ],
         lifespan=[lifespan(service)],
         exception_handlers={HTTPException: _http_error},

@@ -37,10 +37,16 @@ def service_of(request: Request[Any, Any, Any]) -> "LedgerService":
 async def read(
     request: Request[Any, Any, Any], work: Callable[[duckdb.DuckDBPyConnection], Any]
 ) -> Any:
-    """Run a query on its own cursor in a worker thread (the ledger keeps applying)."""
-    store = service_of(request).store
+    """Run a query on its own cursor in a worker thread (the ledger keeps applying). Refused
+    while the ledger's file has failed its own checks: what it would answer is not trusted."""
+    service = service_of(request)
+    store = service.store
     if store is None:
         raise HTTPException(status_code=503, detail="the ledger is starting")
+    if service.integrity.state == "failed":
+        problems = "; ".join(service.integrity.problems)
+        detail = f"the ledger's file failed its integrity check, an operator must act: {problems}"
+        raise HTTPException(status_code=503, detail=detail)
 
     def run() -> Any:
         cursor = store.cursor()

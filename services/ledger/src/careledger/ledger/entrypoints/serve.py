@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from careledger.ledger.adapters.signing_key import SigningKeyError
 from careledger.ledger.bootstrap import LedgerService
 from careledger.ledger.settings import Settings
 from careledger.runtime import arguments, overrides, serve
@@ -15,7 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env(**overrides(args, db_path=args.db))
     try:
         service = LedgerService(settings)
-    except PrincipalsFileError as exc:
+    except (PrincipalsFileError, SigningKeyError) as exc:
         raise SystemExit(f"careledger-ledger: {exc}") from None
     serve(service.http_app(), settings.http_host, settings.http_port, settings.http_read_timeout)
 

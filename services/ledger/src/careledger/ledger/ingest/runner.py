@@ -17,6 +17,7 @@ a new connection recovers: the runner opens the file again once it can.
 """
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import time
@@ -25,6 +26,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
+from careledger.ledger.domain.note import Signer
+from careledger.ledger.domain.signed import Signed
 from careledger.ledger.ingest.ingest import (
     Committing,
     LogMessage,
@@ -61,6 +64,17 @@ class Ledger(Store, Protocol):
     def commit(self, outcome: Outcome, previous: Position) -> None: ...
     def checkpoint(self) -> None: ...
     def reopen(self) -> None: ...
+    def sign_checkpoint(self, signer: Signer, now: dt.datetime) -> Signed | None: ...
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Signed checkpoints: by whom, how often at most while the tree grows (seconds), and
+    where each is published once kept (``publish`` may fail: it is tried again)."""
+
+    signer: Signer
+    every: float
+    publish: Callable[[Signed], Awaitable[None]]
 
 
 class DeadLetterSink(Protocol):
@@ -94,6 +108,7 @@ class LedgerRunner:
         dead_letters: DeadLetterSink,
         *,
         checkpoint_every: float = CHECKPOINT_EVERY,
+        signing: Signing | None = None,
     ) -> None:
         self.store = store
         self.consumer = consumer
@@ -104,6 +119,10 @@ class LedgerRunner:
         self._checkpointed = time.monotonic()
         self._broken = False  # a failure happened: recover before the next batch
         self._ahead: Ingested | None = None  # the next batch, ingested while one committed
+        self.signing = signing
+        self._signed = time.monotonic()
+        self._unpublished: Signed | None = None
+        self._asked: list[asyncio.Future[None]] = []  # callers waiting for a checkpoint
 
     async def start(self) -> None:
         self.position = await asyncio.to_thread(self.store.position)
@@ -137,6 +156,7 @@ class LedgerRunner:
             batch = await self._ingest_next(self.position, self.store)
         if batch is None:
             self.health.applying = True  # caught up, and fetching works
+            await self._sign_when_due()
             await self._checkpoint_when_idle()
             return 0
         await self.dead_letters.publish(batch.outcome.rejected)
@@ -148,7 +168,39 @@ class LedgerRunner:
         finally:
             await landing  # a failed commit raises here, and the batch ahead is dropped
         self._ahead = ahead
+        await self._sign_when_due()
         return len(batch.delivery.messages)
+
+    async def checkpoint_now(self) -> None:
+        """Have a checkpoint signed of everything committed so far (the caller bounds the
+        wait: the loop signs only while it is applying)."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._asked.append(waiter)
+        await waiter
+
+    async def _sign_when_due(self) -> None:
+        """Sign a checkpoint when asked, or when ``every`` has passed and the tree grew;
+        then publish what is kept and not yet published."""
+        signing = self.signing
+        if signing is None:
+            return
+        now = time.monotonic()
+        asked, self._asked = self._asked, []
+        if asked or now - self._signed >= signing.every:
+            self._signed = now
+            signed = await asyncio.to_thread(
+                self.store.sign_checkpoint, signing.signer, dt.datetime.now(dt.UTC)
+            )
+            self._unpublished = signed or self._unpublished
+        for waiter in asked:
+            if not waiter.done():
+                waiter.set_result(None)
+        if self._unpublished is not None:
+            try:
+                await signing.publish(self._unpublished)
+                self._unpublished = None
+            except Exception as exc:  # kept in the file: published on a later step
+                log.warning("checkpoint not published yet: %s", reason(exc))
 
     async def _ingest_next(self, position: Position, store: Store) -> Ingested | None:
         delivery = await self.consumer.fetch()

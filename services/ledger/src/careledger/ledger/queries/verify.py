@@ -6,11 +6,14 @@
    rejection), and the ledger holds nothing the stream lacks. An event's ``recorded_at``,
    which the chain does not cover, is the instant the stream stored it (unless it is a
    claim kept from before the ledger read the server's clock: ``recorded_clock``).
-3. Every projection equals a fresh rebuild from the events.
+3. Every leaf of the Merkle tree follows from its event (its subject link included), every
+   stored node from the leaves, and every signed checkpoint's root from the tree.
+4. Every projection equals a fresh rebuild from the events.
 
 The report names the first sequence (or projection row) that differs.
 """
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -19,8 +22,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from careledger.ledger import duck
+from careledger.ledger.adapters import tree
 from careledger.ledger.domain.chain import GENESIS, link
 from careledger.ledger.domain.event_key import key_of
+from careledger.ledger.domain.merkle import Frontier, Node
 from careledger.ledger.domain.projection import Projection
 from careledger.ledger.ingest.rebuild import rebuild_projections
 
@@ -74,6 +79,63 @@ def verify_event_keys(con: duckdb.DuckDBPyConnection, report: Report) -> None:
     ).fetchall()
     for sequence, problem in first:
         report.problems.append(f"sequence {sequence}: {problem} in event_keys")
+
+
+def verify_tree(con: duckdb.DuckDBPyConnection, report: Report, chunk: int = 10_000) -> None:
+    """The tree recomputed from the events equals the stored one, leaf by leaf and node by
+    node, and each signed checkpoint's root is the recomputed root at its size."""
+    stored = _rows(con, "SELECT sequence, subject_prev, hash FROM tree_leaves ORDER BY leaf_index")
+    signed = dict(con.execute("SELECT size, root FROM checkpoints").fetchall())
+    edge, nodes, pending = Frontier(), list[Node](), list[bytes]()
+
+    def grow() -> None:
+        nonlocal edge
+        edge, done = edge.append(pending, keep=tree.TILE)
+        nodes.extend(done)
+        pending.clear()
+        if edge.size in signed and bytes(signed[edge.size]) != edge.root():
+            report.problems.append(
+                f"the checkpoint of size {edge.size}: its root does not follow from the events"
+            )
+
+    for row in tree.recomputed(con):
+        mine = next(stored, None)
+        if mine is None or (mine[0], mine[1], bytes(mine[2])) != (
+            row.sequence,
+            row.subject_prev,
+            row.hash,
+        ):
+            report.problems.append(
+                f"sequence {row.sequence}: its leaf in the Merkle tree does not match the event"
+            )
+            return
+        pending.append(row.hash)
+        if len(pending) == chunk or edge.size + len(pending) in signed:
+            grow()
+            if not report.ok:
+                return
+    grow()
+    if report.ok and next(stored, None) is not None:
+        report.problems.append("the Merkle tree has leaves beyond the ledger's events")
+    if report.ok:
+        _compare_nodes(con, nodes, report)
+
+
+def _compare_nodes(con: duckdb.DuckDBPyConnection, nodes: list[Node], report: Report) -> None:
+    held = _rows(con, "SELECT level, idx, hash FROM tree_nodes ORDER BY level, idx")
+    for node in sorted(nodes, key=lambda n: (n.level, n.index)):
+        mine = next(held, None)
+        if mine is None or (mine[0], mine[1], bytes(mine[2])) != (
+            node.level,
+            node.index,
+            node.hash,
+        ):
+            report.problems.append(
+                f"tree node {node.level}/{node.index} does not follow from the leaves"
+            )
+            return
+    if next(held, None) is not None:
+        report.problems.append("the Merkle tree holds nodes its leaves do not make")
 
 
 async def compare_with_stream(
@@ -157,13 +219,20 @@ async def verify(
     stream: StreamMessages | None,
     projections: Sequence[Projection],
 ) -> Report:
-    """All three checks; the rebuild only when the chain holds (corrupt bytes prove nothing)."""
+    """Every check; the rebuild only when the chain holds (corrupt bytes prove nothing). The
+    checks of the file run in a worker thread, off the event loop."""
     report = Report()
-    verify_chain(con, report)
-    if report.ok:
-        verify_event_keys(con, report)
+
+    def chain_keys_tree() -> None:
+        verify_chain(con, report)
+        if report.ok:
+            verify_event_keys(con, report)
+        if report.ok:
+            verify_tree(con, report)
+
+    await asyncio.to_thread(chain_keys_tree)
     if stream is not None:
         await compare_with_stream(con, stream, report)
     if report.ok:
-        compare_with_rebuild(con, report, projections)
+        await asyncio.to_thread(compare_with_rebuild, con, report, projections)
     return report

@@ -1,0 +1,110 @@
+"""The transparency routes: the latest signed checkpoint (and one on demand), the key that
+checks it, inclusion and consistency proofs, and where the ledger's own checks stand.
+Thin: parse, call the queries, reply."""
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from careledger.ledger.adapters import checkpoints
+from careledger.ledger.domain.merkle import ProofError
+from careledger.ledger.domain.note import vkey
+from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
+from careledger.ledger.queries.proofs import NotInTree, consistency, inclusion
+
+HttpRequest = Request[Any, Any, Any]
+TEXT = "text/plain; charset=utf-8"
+ON_DEMAND_WAIT = 10.0  # seconds a caller waits for a checkpoint signed on demand
+
+
+@get("/v1/ledger/checkpoint", media_type=TEXT)
+async def latest_checkpoint(request: HttpRequest) -> Response[bytes]:
+    """The latest signed checkpoint, as a C2SP signed note (text/plain)."""
+    return await _latest(request)
+
+
+async def _latest(request: HttpRequest) -> Response[bytes]:
+    signed = await read(request, checkpoints.latest)
+    if signed is None:
+        return refusal(404, "$", "checkpoint", "no checkpoint signed yet: the log is empty")
+    return Response(signed.note.encode(), media_type=TEXT)
+
+
+@post("/v1/ledger/checkpoint", media_type=TEXT, status_code=200)
+async def sign_checkpoint(request: HttpRequest) -> Response[bytes]:
+    """Sign a checkpoint of everything applied so far (if the tree grew), and answer it."""
+    if await signed_now(request) is False:
+        return refusal(503, "$", "checkpoint", "the ledger is not applying: no checkpoint signed")
+    return await _latest(request)
+
+
+async def signed_now(request: HttpRequest) -> bool:
+    """Ask the runner for a checkpoint of what it holds; False if it is not applying."""
+    runner = service_of(request).runner
+    if runner is None or not runner.health.applying:
+        return False
+    try:
+        await asyncio.wait_for(runner.checkpoint_now(), ON_DEMAND_WAIT)
+    except TimeoutError:
+        return False
+    return True
+
+
+@get("/v1/ledger/key", media_type=TEXT)
+async def key(request: HttpRequest) -> Response[bytes]:
+    """The note verifier key checkpoints and bundles are signed with."""
+    return Response((vkey(service_of(request).verifier) + "\n").encode(), media_type=TEXT)
+
+
+@get("/v1/ledger/proofs/inclusion", media_type=JSON)
+async def inclusion_proof(request: HttpRequest) -> Response[bytes]:
+    """?sequence=N[&size=S]: RFC 9162 inclusion proof of the event at stream sequence N in
+    the tree of S leaves (default: the latest checkpoint's size)."""
+    sequence, size = _whole(request, "sequence"), _whole(request, "size", optional=True)
+    if isinstance(sequence, Response):
+        return sequence
+    if isinstance(size, Response):
+        return size
+    try:
+        return reply(await read(request, lambda c: inclusion(c, sequence, size)))
+    except NotInTree as exc:
+        return refusal(404, "sequence", "in_tree", str(exc))
+    except ProofError as exc:
+        return refusal(400, "size", "tree_size", str(exc))
+
+
+@get("/v1/ledger/proofs/consistency", media_type=JSON)
+async def consistency_proof(request: HttpRequest) -> Response[bytes]:
+    """?from=M[&to=N]: RFC 9162 consistency proof from the tree of M leaves to that of N
+    (default: the latest checkpoint's size)."""
+    first, second = _whole(request, "from"), _whole(request, "to", optional=True)
+    if isinstance(first, Response):
+        return first
+    if isinstance(second, Response):
+        return second
+    try:
+        return reply(await read(request, lambda c: consistency(c, first, second)))
+    except ProofError as exc:
+        return refusal(400, "from", "tree_size", str(exc))
+
+
+@get("/v1/ledger/integrity", media_type=JSON)
+async def integrity(request: HttpRequest) -> Response[bytes]:
+    """The ledger's own checks: at open, and the full verify it runs in the background."""
+    state = service_of(request).integrity
+    checked = state.checked_at.isoformat() if state.checked_at else None
+    body = {"state": state.state, "problems": state.problems, "checked_at": checked}
+    return reply(body, 409 if state.state == "failed" else 200)
+
+
+def _whole(request: HttpRequest, name: str, optional: bool = False) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None and optional:
+        return None
+    if raw is None or not raw.isdecimal() or len(raw) > 19:
+        return refusal(400, name, "integer", f"{name} is a whole number (got {raw!r})")
+    return int(raw)
+
+
+ROUTES = [latest_checkpoint, sign_checkpoint, key, inclusion_proof, consistency_proof, integrity]
