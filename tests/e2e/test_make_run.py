@@ -94,6 +94,25 @@ async def _anonymous_nats(url: str) -> str:
     raise AssertionError(f"an anonymous client connected to {url}")
 
 
+def _environ(pid: str) -> set[str]:
+    """The names of the environment variables process ``pid`` was started with."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return {entry.split(b"=", 1)[0].decode() for entry in raw.split(b"\0") if entry}
+
+
+def _only_the_ledger_holds_the_signing_key(banner: str, key_file: Path) -> None:
+    """Made on first start (its verifier key printed, never the key), and handed to the
+    ledger's process alone."""
+    assert "created a new checkpoint signing key for careledger.local/ledger" in banner
+    assert "careledger.local/ledger+" in banner and "PRIVATE+KEY" not in banner
+    assert key_file.read_text().split("+", 4)[4].strip() not in banner
+    intake = re.search(r"intake HTTP .*\(pid (\d+)\)", banner)
+    ledger = re.search(r"ledger HTTP .*\(pid (\d+)\)", banner)
+    assert intake and ledger, banner
+    assert "CARELEDGER_CHECKPOINT_KEY_FILE" in _environ(ledger[1])
+    assert "CARELEDGER_CHECKPOINT_KEY_FILE" not in _environ(intake[1])
+
+
 def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> str:
     try:
         banner = _wait_for_banner(process)
@@ -109,12 +128,14 @@ def _run_the_readme_example(process: subprocess.Popen[str], tmp_path: Path) -> s
         for secret in (
             *secrets,
             "master.key",
+            "checkpoint.key",
             "clients.toml",
             "auditors.toml",
             "tokens/dev-channel.token",
         ):
             assert (var / secret).stat().st_mode & 0o777 == 0o600, secret
         assert (var / "tokens").stat().st_mode & 0o777 == 0o700
+        _only_the_ledger_holds_the_signing_key(banner, var / "checkpoint.key")
         client_token, auditor_token = _tokens(banner)
         assert client_token not in (var / "clients.toml").read_text()  # only its hash
         client = {"Authorization": f"Bearer {client_token}"}

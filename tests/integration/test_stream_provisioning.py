@@ -16,12 +16,14 @@ from careledger.ledger.entrypoints.admin import provision
 from careledger.ledger.settings import Settings
 from careledger.runtime.streams import (
     ACCESS_STREAM,
+    CHECKPOINT_STREAM,
     DAY,
     StreamMismatch,
     StreamMissing,
     StreamSettings,
     access_stream_config,
     check_stream,
+    checkpoint_stream_config,
     dlq_stream_config,
     event_stream_config,
 )
@@ -36,6 +38,7 @@ CHECKS: list[tuple[str, ConfigOf]] = [
     ("ledger", event_stream_config),
     ("ledger", dlq_stream_config),
     ("ledger", access_stream_config),
+    ("ledger", checkpoint_stream_config),
 ]
 
 
@@ -74,18 +77,20 @@ async def test_provisioning_makes_the_streams_and_the_bucket_with_the_settings_o
     bare_nats_server: NatsServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     made = await provision(bare_nats_server.access("admin"), StreamSettings())
-    names = (EVENT_STREAM, DLQ_STREAM, ACCESS_STREAM, VAULT_STREAM)
+    names = (EVENT_STREAM, DLQ_STREAM, ACCESS_STREAM, CHECKPOINT_STREAM, VAULT_STREAM)
     first = await configs(bare_nats_server, *names)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         await provisioned(bare_nats_server)  # a second run changes nothing
-    events, dlq, access, vault = await configs(bare_nats_server, *names)
+    events, dlq, access, checkpoints, vault = await configs(bare_nats_server, *names)
 
-    assert made == [EVENT_STREAM, DLQ_STREAM, ACCESS_STREAM, "vault bucket"]
-    assert [events, dlq, access, vault] == first and not careledger_warnings(caplog)
+    assert made == [EVENT_STREAM, DLQ_STREAM, ACCESS_STREAM, CHECKPOINT_STREAM, "vault bucket"]
+    assert [events, dlq, access, checkpoints, vault] == first
+    assert not careledger_warnings(caplog)
     assert events.subjects == ["careledger.events.>"] and dlq.subjects == ["careledger.dlq.>"]
     assert access.subjects == ["careledger.access.>"]
-    for stream in (events, dlq, access):
+    assert checkpoints.subjects == ["careledger.checkpoints"]
+    for stream in (events, dlq, access, checkpoints):
         assert (stream.storage, stream.deny_delete, stream.deny_purge, stream.allow_direct) == (
             StorageType.FILE,
             True,
@@ -93,7 +98,7 @@ async def test_provisioning_makes_the_streams_and_the_bucket_with_the_settings_o
             True,
         )
     assert events.duplicate_window == 120.0
-    assert not events.max_age and not access.max_age
+    assert not events.max_age and not access.max_age and not checkpoints.max_age
     assert dlq.max_age == 30 * DAY  # invalid messages are kept for inspection, not forever
     assert (vault.storage, vault.max_msgs_per_subject, vault.deny_delete) == (
         StorageType.FILE,
@@ -200,6 +205,7 @@ async def test_a_memory_access_log_made_before_provisioning_stops_the_ledger(
         **service_settings(bare_nats_server, "ledger"),
         db_path=tmp_path / "ledger.duckdb",
         auditors_file=principals.auditors_file,
+        checkpoint_key_file=principals.checkpoint_key_file,
     )
     ledger = LedgerService(settings, {})
     try:

@@ -243,6 +243,19 @@ def test_compose_gives_intake_its_clients_file_and_the_ledger_its_auditors_file(
     assert not any("INSECURE_DEV" in str(s.get("environment")) for s in services.values())
 
 
+def test_only_the_ledger_container_holds_the_checkpoint_signing_key() -> None:
+    services = _services()
+    holders = [
+        name
+        for name, service in services.items()
+        if "checkpoint.key" in " ".join(map(str, service.get("volumes", [])))
+        or "CARELEDGER_CHECKPOINT_KEY" in str(service.get("environment"))
+    ]
+    inside = services["ledger"]["environment"]["CARELEDGER_CHECKPOINT_KEY_FILE"]
+    assert holders == ["ledger"]
+    assert f"./deploy/secrets/checkpoint.key:{inside}:ro" in services["ledger"]["volumes"]
+
+
 def test_the_nats_service_mounts_the_shipped_config_read_only() -> None:
     nats = _services()["nats"]
     assert "./deploy/nats/nats-server.conf:/etc/nats/nats-server.conf:ro" in nats["volumes"]

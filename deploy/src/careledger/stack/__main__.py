@@ -5,7 +5,9 @@ and the users' seeds are made under ``var/`` on first start (mode 0600), the adm
 the streams, and each service connects as its own user. If NATS_URL is set, that server is
 used and none is started: ``CARELEDGER_NATS_SECRETS`` then names a directory laid out as
 ``python -m careledger.stack.secrets`` writes it (tls/ca.pem, nkeys/<user>.nk). If port 4222
-(or 8080 for intake) is taken, a free port is picked and printed. Data lives under ``var/``.
+(or 8080 for intake) is taken, a free port is picked and printed. Data lives under ``var/``,
+and so do the vault master key and the ledger's checkpoint signing key (``var/checkpoint.key``,
+named ``CARELEDGER_LOG_ORIGIN`` or ``careledger.local/ledger``), made on first start, mode 0600.
 """
 
 import os
@@ -17,11 +19,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from careledger.ledger.adapters.signing_key import SigningKeyError
 from careledger.stack.nats_server import NatsServer, free_port, port_is_free, signal_and_wait
 from careledger.stack.principals import DevPrincipals, ensure_dev_principals
+from careledger.stack.secrets import LOCAL_ORIGIN, ORIGIN_ENV, ensure_checkpoint_key
 from careledger.vault import ensure_master_key_file
 
 VAR = Path(os.environ.get("CARELEDGER_VAR", "var"))
+CHECKPOINT_KEY_FILE = "CARELEDGER_CHECKPOINT_KEY_FILE"
 
 
 def _port(preferred: int, what: str) -> int:
@@ -72,6 +77,23 @@ def _as(user: str, env: dict[str, str]) -> dict[str, str]:
     return dict(env, CARELEDGER_NATS_NKEY_FILE=str((secrets / "nkeys" / f"{user}.nk").resolve()))
 
 
+def _checkpoint_key() -> Path:
+    """``var/checkpoint.key``, the ledger's signing key, made on first start (like the master
+    key: an existing one is kept); only its verifier key is printed."""
+    key_file = VAR / "checkpoint.key"
+    origin = os.environ.get(ORIGIN_ENV) or LOCAL_ORIGIN
+    try:
+        verifier = ensure_checkpoint_key(key_file, origin)
+    except SigningKeyError as refused:
+        raise SystemExit(f"{refused} ({ORIGIN_ENV} names the log)") from None
+    if verifier:
+        print(
+            f"created a new checkpoint signing key for {origin} in {key_file} (mode 0600): "
+            f"back it up; its verifier key:\n  {verifier}"
+        )
+    return key_file.resolve()
+
+
 def _start(module: str, port: int, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     user = "intake" if ".intake." in module else "ledger"
     return subprocess.Popen(
@@ -94,6 +116,8 @@ def main() -> None:
         made = f"{principals.clients_file} and {principals.auditors_file}"
         print(f"created {made}, with new tokens in {VAR / 'tokens'} (mode 0600)")
     env |= principals.service_env()
+    env.pop(CHECKPOINT_KEY_FILE, None)  # only the ledger holds the signing key: see _start
+    signing_key = _checkpoint_key()
 
     server: NatsServer | None = None
     nats_url = os.environ.get("NATS_URL")
@@ -116,7 +140,10 @@ def main() -> None:
         _wait_http(f"{intake}/healthz", started[0])  # intake creates the streams
         ledger_port = _port(8081, "the ledger")
         db = str(VAR / "ledger.duckdb")
-        started.append(_start("careledger.ledger.entrypoints.serve", ledger_port, env, "--db", db))
+        ledger_env = env | {CHECKPOINT_KEY_FILE: str(signing_key)}
+        started.append(
+            _start("careledger.ledger.entrypoints.serve", ledger_port, ledger_env, "--db", db)
+        )
         ledger = f"http://127.0.0.1:{ledger_port}"
         _wait_http(f"{ledger}/healthz", started[1])
         print(
@@ -150,6 +177,7 @@ CareLedger is running. Ctrl-C stops it.
   OpenAPI       {intake_url}/schema/openapi.json
   ledger HTTP   {ledger_url}/v1/registers/complaints (pid {ledger_pid})
   position      {ledger_url}/v1/ledger/position
+  checkpoint    {ledger_url}/v1/ledger/checkpoint (signed; verifier key: {ledger_url}/v1/ledger/key)
 A whole scenario, then where to look:
   .venv/bin/careledger demo --intake {intake_url} --url {ledger_url}
 """

@@ -1,10 +1,12 @@
-"""The secrets a NATS deployment needs, made once and kept as files of mode 0600: a private
-certificate authority, the server's certificate, and one NKey seed per user.
+"""The secrets a deployment needs, made once and kept as files of mode 0600: a private
+certificate authority, the server's certificate, one NKey seed per user, and the ledger's
+checkpoint signing key.
 
 ``make run`` and the tests make them under their own directories; for a deployment,
 ``python -m careledger.stack.secrets DIR --host nats.example.org`` writes the same set and
-the ``auth.conf`` the shipped configs include (docs/security.md says where each goes), and
-a first clients file and auditors file for the HTTP APIs, with their tokens.
+the ``auth.conf`` the shipped configs include (docs/security.md says where each goes), a
+first clients file and auditors file for the HTTP APIs, with their tokens, and
+``checkpoint.key`` (its verifier key is printed; the private key never is).
 """
 
 import argparse
@@ -21,10 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from careledger.ledger.adapters.signing_key import SigningKeyError, create_key_file
 from careledger.stack.trust import User, authorization, default_users
 
 VALID_FOR = dt.timedelta(days=825)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+ORIGIN_ENV = "CARELEDGER_LOG_ORIGIN"
+LOCAL_ORIGIN = "careledger.local/ledger"  # the log's name, unless CARELEDGER_LOG_ORIGIN says
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,20 @@ def ensure_users(directory: Path, users: Iterable[User]) -> dict[str, str]:
     return {user.name: ensure_nkey(directory / f"{user.name}.nk") for user in users}
 
 
+def ensure_checkpoint_key(path: Path, origin: str) -> str | None:
+    """The ledger's checkpoint signing key for ``origin`` in ``path`` (mode 0600), made if
+    missing; its verifier key when it was made now, None when one was there (and is kept,
+    whatever its name: docs/security.md says how to rotate)."""
+    if path.exists():
+        return None
+    try:
+        return create_key_file(path, origin)
+    except SigningKeyError:
+        if path.exists():  # made meanwhile by another process: theirs is kept
+            return None
+        raise
+
+
 def _builder(
     subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey, now: dt.datetime
 ) -> x509.CertificateBuilder:
@@ -147,6 +166,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", action="append", help="a name or IP the server answers to")
     parser.add_argument("--channel", action="append", help="a channel system's NATS user")
     parser.add_argument("--durable", default="ledger", help="the ledger's durable consumer")
+    parser.add_argument(
+        "--origin",
+        help=f"the log's name the ledger signs checkpoints as (env {ORIGIN_ENV}, "
+        f"default {LOCAL_ORIGIN})",
+    )
     args = parser.parse_args(argv)
     ensure_tls(args.directory / "tls", args.host or LOCAL_HOSTS)
     users = default_users(args.channel or ("channel",))
@@ -154,6 +178,16 @@ def main(argv: list[str] | None = None) -> None:
     write_secret(args.directory / "auth.conf", authorization(users, keys).encode())
     print(f"wrote TLS files, {len(keys)} NKey seeds and auth.conf under {args.directory}")
     _first_principals(args.directory)
+    origin = args.origin or os.environ.get(ORIGIN_ENV) or LOCAL_ORIGIN
+    try:
+        verifier = ensure_checkpoint_key(args.directory / "checkpoint.key", origin)
+    except SigningKeyError as refused:
+        raise SystemExit(f"careledger.stack.secrets: {refused}") from None
+    if verifier:
+        print(
+            f"wrote checkpoint.key, the ledger's signing key for {origin} (only the ledger "
+            f"reads it); its verifier key, to publish:\n{verifier}"
+        )
 
 
 def _first_principals(directory: Path) -> None:

@@ -19,9 +19,13 @@ from careledger.contracts.subjects import (
     VAULT_BUCKET,
     command_subject,
 )
+from careledger.runtime.streams import (
+    ACCESS_STREAM,
+    ACCESS_SUBJECTS,
+    CHECKPOINT_STREAM,
+    CHECKPOINT_SUBJECT,
+)
 
-ACCESS_STREAM = "CARELEDGER_ACCESS"
-ACCESS_SUBJECTS = "careledger.access.>"
 VAULT_STREAM = f"KV_{VAULT_BUCKET}"
 INTAKE_QUEUE = "careledger-intake"
 SERVICES = ("intake", "ledger")
@@ -76,8 +80,8 @@ def intake(name: str = "intake") -> User:
 
 
 def ledger(name: str = "ledger", durable: str = "ledger") -> User:
-    """Consumes its durable, dead-letters, records personal-data reads, reads the vault;
-    publishes no event and changes no stream."""
+    """Consumes its durable, dead-letters, records personal-data reads, publishes its signed
+    checkpoints, reads the vault; publishes no event and changes no stream."""
     consumer = f"{EVENT_STREAM}.{durable}"
     return User(
         name,
@@ -99,6 +103,9 @@ def ledger(name: str = "ledger", durable: str = "ledger") -> User:
             DLQ_SUBJECTS,
             f"$JS.API.STREAM.INFO.{ACCESS_STREAM}",
             ACCESS_SUBJECTS,
+            f"$JS.API.STREAM.INFO.{CHECKPOINT_STREAM}",
+            CHECKPOINT_SUBJECT,  # only the ledger signs, so only the ledger publishes here
+            f"$JS.API.STREAM.MSG.GET.{CHECKPOINT_STREAM}",  # its last one, not to send it twice
             *_reads(VAULT_STREAM),
         ),
         (f"{inbox(name)}.>",),

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 ACCESS_STREAM = "CARELEDGER_ACCESS"
 ACCESS_SUBJECTS = "careledger.access.>"
+CHECKPOINT_STREAM = "CARELEDGER_CHECKPOINTS"
+CHECKPOINT_SUBJECT = "careledger.checkpoints"
 GUARDED = (
     "subjects",
     "storage",
@@ -77,6 +79,12 @@ def dlq_stream_config(settings: StreamSettings) -> StreamConfig:
 def access_stream_config(settings: StreamSettings) -> StreamConfig:
     """Every read of personal data, kept as long as the events (the DPO's evidence)."""
     return _config(ACCESS_STREAM, ACCESS_SUBJECTS, settings, settings.max_age)
+
+
+def checkpoint_stream_config(settings: StreamSettings) -> StreamConfig:
+    """The ledger's signed checkpoints, kept forever whatever the events' retention: a
+    checkpoint someone kept must stay comparable with the log's own."""
+    return _config(CHECKPOINT_STREAM, CHECKPOINT_SUBJECT, settings, 0.0)
 
 
 def _config(name: str, subjects: str, settings: StreamSettings, max_age: float) -> StreamConfig:
