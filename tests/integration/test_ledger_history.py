@@ -11,9 +11,19 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from careledger.ledger.adapters.signing_key import load_signer
 from careledger.ledger.bootstrap import LedgerService
+from careledger.ledger.domain.merkle import leaf, leaf_hash, verify_consistency, verify_inclusion
+from careledger.ledger.domain.note import (
+    Checkpoint,
+    checkpoint_text,
+    open_note,
+    parse_checkpoint,
+    sign,
+    verifier_from_text,
+)
 from careledger.ledger.entrypoints.cli import main
-from careledger.ledger.queries.proof import check_bundle
+from careledger.ledger.queries.bundle_check import check_bundle
 from careledger.ledger.settings import Settings
 from tests.integration.conftest import RunningIntake
 from tests.support.nats import service_settings
@@ -36,6 +46,7 @@ async def story_ledger(
         **service_settings(intake.server, "ledger"),
         db_path=tmp_path / "ledger.duckdb",
         auditors_file=intake.principals.auditors_file,
+        checkpoint_key_file=intake.principals.checkpoint_key_file,
     )
     async with AsyncTestClient(LedgerService(settings).http_app()) as ledger:
         ledger.headers.update(intake.principals.auditor_headers())
@@ -89,20 +100,100 @@ async def test_the_proof_bundle_of_a_subject_checks_and_holds_no_personal_data(
     assert reply.status_code == 200
     assert len(bundle["items"]) == events
     assert bundle["erased"]["sequence"] == bundle["items"][-1]["sequence"]
-    assert check_bundle(bundle) == []
+    served_key = (await ledger.get("/v1/ledger/key")).text.strip()
+    key = verifier_from_text(served_key)
+    assert check_bundle(bundle, key).problems == []
     for personal in PERSONAL_STRINGS:
         assert personal not in reply.text and personal.encode() not in payloads
 
-    path = tmp_path / "bundle.json"
+    path, key_file = tmp_path / "bundle.json", tmp_path / "ledger.vkey"
+    key_file.write_text(served_key)
     path.write_text(json.dumps(bundle))
     with pytest.raises(SystemExit) as passed:
-        main(["audit", "proof", "--check", str(path)])
+        main(["audit", "proof", "--check", str(path), "--key", str(key_file)])
     bundle["items"][0]["hash"] = "00" * 32
     path.write_text(json.dumps(bundle))
     with pytest.raises(SystemExit) as failed:
-        main(["audit", "proof", "--check", str(path)])
+        main(["audit", "proof", "--check", str(path), "--key", str(key_file)])
     assert (passed.value.code, failed.value.code) == (0, 1)
     assert "item 0 (sequence 1): hash does not match" in capsys.readouterr().out
+
+
+async def test_the_ledger_serves_a_checkpoint_its_key_checks_and_proofs_against_it(
+    story_ledger: tuple[Story, Client, int], intake: RunningIntake
+) -> None:
+    _, ledger, events = story_ledger
+    served_key = (await ledger.get("/v1/ledger/key")).text.strip()
+    assert served_key == intake.principals.checkpoint_vkey
+    asked = await ledger.post("/v1/ledger/checkpoint")
+    assert asked.status_code == 200, asked.text
+    note = (await ledger.get("/v1/ledger/checkpoint")).text
+    checkpoint = parse_checkpoint(open_note(note, verifier_from_text(served_key)))
+    assert (checkpoint.origin, checkpoint.size) == ("careledger.test/ledger", events)
+
+    for sequence in range(1, events + 1):
+        proof = (await ledger.get(f"/v1/ledger/proofs/inclusion?sequence={sequence}")).json()
+        assert proof["tree_size"] == events
+        path = [base64.b64decode(h) for h in proof["inclusion_path"]]
+        hashed = base64.b64decode(proof["leaf_hash"])
+        assert verify_inclusion(proof["leaf_index"], events, hashed, path, checkpoint.root)
+
+    old = (await ledger.get("/v1/ledger/proofs/inclusion?sequence=1&size=3")).json()
+    grown = (await ledger.get("/v1/ledger/proofs/consistency?from=3")).json()
+    old_root = base64.b64decode(old["root_hash"])
+    path = [base64.b64decode(h) for h in grown["consistency_path"]]
+    assert verify_consistency(3, events, old_root, checkpoint.root, path)
+    assert not verify_consistency(3, events, bytes(32), checkpoint.root, path)
+
+
+async def test_a_leaf_served_is_the_event_it_names(
+    story_ledger: tuple[Story, Client, int],
+) -> None:
+    story, ledger, _ = story_ledger
+    item = (await ledger.get(f"/v1/subjects/{story.subject_id}/proof")).json()["items"][2]
+    proof = (await ledger.get(f"/v1/ledger/proofs/inclusion?sequence={item['sequence']}")).json()
+    data = leaf(
+        item["sequence"],
+        item["subject_prev"],
+        bytes.fromhex(item["hash"]),
+        base64.b64decode(item["payload_base64"]),
+    )
+    assert base64.b64decode(proof["leaf_hash"]) == leaf_hash(data)
+
+
+async def test_an_auditor_shows_the_log_only_grew_and_catches_a_forked_checkpoint(
+    story_ledger: tuple[Story, Client, int],
+    intake: RunningIntake,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An old checkpoint kept by a regulator, a new one from the ledger: consistent. One
+    signed by the same key over another history (a fork): the check fails, naming it."""
+    _, ledger, events = story_ledger
+    await ledger.post("/v1/ledger/checkpoint")
+    new = tmp_path / "new.note"
+    new.write_text((await ledger.get("/v1/ledger/checkpoint")).text)
+    signer = load_signer(intake.principals.checkpoint_key_file)
+    at_three = (await ledger.get("/v1/ledger/proofs/inclusion?sequence=1&size=3")).json()
+    kept, forked = tmp_path / "kept.note", tmp_path / "forked.note"
+    root = base64.b64decode(at_three["root_hash"])
+    kept.write_text(sign(checkpoint_text(Checkpoint(signer.name, 3, root)), signer))
+    forked.write_text(sign(checkpoint_text(Checkpoint(signer.name, 3, bytes(32))), signer))
+    proof = tmp_path / "proof.json"
+    proof.write_text((await ledger.get("/v1/ledger/proofs/consistency?from=3")).text)
+    key = tmp_path / "ledger.vkey"
+    key.write_text(intake.principals.checkpoint_vkey)
+
+    codes = []
+    for old in (kept, forked):
+        with pytest.raises(SystemExit) as done:
+            main(["audit", "checkpoint", "--check", str(old), str(new), "--key", str(key),
+                  "--proof", str(proof)])  # fmt: skip
+        codes.append(done.value.code)
+    assert codes == [0, 1]
+    out = capsys.readouterr().out
+    assert f"the consistency proof from size 3 to {events} fails" in out
 
 
 BAD = [

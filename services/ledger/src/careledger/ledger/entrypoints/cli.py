@@ -30,14 +30,13 @@ from typing import Any
 
 from careledger.ledger.adapters.rebuild_parts import default_workers
 from careledger.ledger.deadlines import load_policy
-from careledger.ledger.entrypoints import offline
+from careledger.ledger.entrypoints import offline, proof_checks
 from careledger.ledger.entrypoints.client import (
     DEFAULT_URL,
     LedgerUnreachable,
     TokenUnreadable,
     call,
 )
-from careledger.ledger.queries.proof import check_bundle
 from careledger.ledger.queries.registers import REGISTERS
 from careledger.ledger.queries.returns import DIMENSIONS, PERIODS
 
@@ -64,13 +63,9 @@ def _history(url: str, args: argparse.Namespace) -> int:
         path = f"/v1/subjects/{args.subject_id}/consents/{args.purpose}"
         return _print(call(url, path, {"at": args.at, "axis": args.axis}))
     if args.check:
-        try:
-            problems = check_bundle(json.loads(args.check.read_text()))
-        except (OSError, ValueError) as exc:
-            message = f"careledger audit proof --check: cannot read {args.check}: {exc}"
-            raise SystemExit(message) from None
-        _print({"ok": not problems, "file": str(args.check), "problems": problems})
-        return 1 if problems else 0
+        checked = proof_checks.check_proof(args)
+        _print(checked)
+        return 0 if checked["ok"] else 1
     if not args.subject_id:
         raise SystemExit("careledger audit proof: give SUBJECT_ID, or --check FILE")
     bundle = call(url, f"/v1/subjects/{args.subject_id}/proof")
@@ -78,6 +73,29 @@ def _history(url: str, args: argparse.Namespace) -> int:
         return _print(bundle)
     args.out.write_text(json.dumps(bundle, indent=2))
     return _print({"out": str(args.out), "items": len(bundle["items"]), "problems": []})
+
+
+def _checkpoint(url: str, args: argparse.Namespace) -> int:
+    """Two saved checkpoints: both signed by the key, the new one extending the old."""
+    key = proof_checks.verifier(args.key, "careledger audit checkpoint --check")
+    old_file, new_file = args.check
+    try:
+        old = proof_checks.read_checkpoint(old_file, key, "old")
+        new = proof_checks.read_checkpoint(new_file, key, "new")
+    except proof_checks.CheckpointProblem as exc:
+        _print({"ok": False, "problems": [str(exc)]})
+        return 1
+    if args.proof is not None:
+        proof = json.loads(args.proof.read_text())
+    elif 0 < old.size < new.size:
+        proof = call(
+            url, "/v1/ledger/proofs/consistency", {"from": str(old.size), "to": str(new.size)}
+        )
+    else:
+        proof = {"consistency_path": []}
+    problems = proof_checks.check_checkpoints(old, new, proof)
+    _print({"ok": not problems, "old_size": old.size, "new_size": new.size, "problems": problems})
+    return 1 if problems else 0
 
 
 def _sql(url: str, args: argparse.Namespace) -> int:
@@ -96,6 +114,8 @@ def _audit(args: argparse.Namespace) -> int:
     url = args.url
     if args.audit in ("consent", "proof"):
         return _history(url, args)
+    if args.audit == "checkpoint":
+        return _checkpoint(url, args)
     if args.audit == "verify":
         report = call(url, "/v1/ledger/verify")
         _print(report)
@@ -139,6 +159,15 @@ def _parser() -> argparse.ArgumentParser:
     proof.add_argument("subject_id", nargs="?")
     proof.add_argument("--out", type=Path, help="write the bundle to FILE")
     proof.add_argument("--check", type=Path, metavar="FILE", help="check a bundle, offline")
+    proof.add_argument("--key", help="the ledger's note verifier key, or a file holding it")
+    checkpoint = sub.add_parser(
+        "checkpoint", help="two saved checkpoints: both signed, the log only appended to"
+    )
+    checkpoint.add_argument("--check", nargs=2, type=Path, metavar=("OLD", "NEW"), required=True)
+    checkpoint.add_argument("--key", help="the ledger's note verifier key, or a file holding it")
+    checkpoint.add_argument(
+        "--proof", type=Path, help="the consistency proof (JSON); default: ask the ledger"
+    )
     export = sub.add_parser("export", help="CSV or Parquet files with a manifest")
     export.add_argument("--format", choices=("csv", "parquet"), default="parquet")
     ret = sub.add_parser("return", help="the complaints return for a period ([from, to), UTC)")

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 from litestar import Request, Response, get
 
+from careledger.ledger.entrypoints.proofs import signed_now
 from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
 from careledger.ledger.queries.as_of import (
     BadInstant,
@@ -16,7 +17,7 @@ from careledger.ledger.queries.as_of import (
     register_as_of,
 )
 from careledger.ledger.queries.consent_at import consent_at
-from careledger.ledger.queries.proof import proof_bundle
+from careledger.ledger.queries.proof import NoCheckpoint, proof_bundle
 from careledger.ledger.queries.registers import UnknownFilter
 
 HttpRequest = Request[Any, Any, Any]
@@ -94,8 +95,15 @@ async def consent(request: HttpRequest) -> Response[bytes]:
 
 @get("/v1/subjects/{subject_id:str}/proof", media_type=JSON)
 async def proof(request: HttpRequest) -> Response[bytes]:
+    """Signs a checkpoint of everything applied first, so the bundle is current (if the
+    ledger is not applying, the latest checkpoint's tree is what the bundle covers)."""
     subject_id: str = request.path_params["subject_id"]
-    return reply(await read(request, lambda c: proof_bundle(c, subject_id)))
+    await signed_now(request)
+    signer = service_of(request).signer
+    try:
+        return reply(await read(request, lambda c: proof_bundle(c, subject_id, signer)))
+    except NoCheckpoint as exc:
+        return refusal(409, "$", "checkpoint", str(exc))
 
 
 ROUTES = [consent, proof]

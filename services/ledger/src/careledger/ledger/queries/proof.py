@@ -19,34 +19,67 @@ from typing import Any
 
 import duckdb
 
+from careledger.ledger.adapters import checkpoints, tree
 from careledger.ledger.domain.chain import link
+from careledger.ledger.domain.merkle import inclusion_proof
+from careledger.ledger.domain.note import Signer, sign
 
-FORMAT = "careledger-proof/1"
-CHAIN_RULE = "hash = SHA-256(prev_hash || sequence as 8-byte big-endian || payload bytes)"
+FORMAT = "careledger-proof/2"
+FIRST_FORMAT = "careledger-proof/1"
+STATEMENT = "careledger-subject-statement/1"
 HOW_TO_CHECK = (
-    "For each item: decode payload_base64 to bytes; compute SHA-256 over prev_hash (32 bytes, "
-    "from hex), the sequence as an 8-byte big-endian integer and those bytes; it must equal "
-    "hash. The payload's event_id, type and subject_id must match the item. Where two items "
-    "have consecutive sequences, the second's prev_hash is the first's hash. Then compare each "
-    "(sequence, hash) with the ledger's own log: `careledger audit verify` recomputes the whole "
-    "chain from the stream, and `careledger audit export` writes the events table (sequence, "
-    "hash) with the ledger head; `careledger audit proof --check FILE` runs the checks on "
-    "this file offline."
+    "With the ledger's note verifier key, got from the ledger's operator (not from this "
+    "file): open checkpoint and statement (C2SP signed notes); the statement names this "
+    "subject, the checkpoint's size and root, and exactly the items' sequences. For each "
+    "item: hash = SHA-256(prev_hash || sequence as 8-byte big-endian || payload); the "
+    "payload's event_id, type and subject_id are the item's; subject_prev is 0 for the first "
+    "item and the sequence of the item before for the others; the RFC 9162 leaf "
+    "(sequence, subject_prev as 8-byte big-endian, hash, payload) is included at leaf_index "
+    "in the checkpoint's tree by inclusion_path. docs/proofs.md gives every byte; "
+    "`careledger audit proof --check FILE --key KEY` runs all of it offline."
 )
 
 
+class NoCheckpoint(LookupError):
+    """Nothing to prove against yet."""
+
+
+def statement_text(subject_id: str, size: int, root: bytes, sequences: list[int]) -> str:
+    """What the ledger signs about a subject: every sequence it holds about them in the
+    tree of ``size`` leaves (an omission is then a signed statement, not an invisible one)."""
+    lines = [
+        STATEMENT,
+        f"subject {subject_id}",
+        f"tree {size} {base64.b64encode(root).decode()}",
+        f"sequences {len(sequences)}",
+        *map(str, sequences),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def proof_bundle(
-    ledger: duckdb.DuckDBPyConnection, subject_id: str, now: dt.datetime | None = None
+    ledger: duckdb.DuckDBPyConnection,
+    subject_id: str,
+    signer: Signer,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Every event about ``subject_id`` with its chain links, and the ledger head."""
-    ledger.execute("BEGIN TRANSACTION")  # the head and the items from one snapshot
+    """Every event about ``subject_id`` in the tree of the latest signed checkpoint, each
+    with its chain links and inclusion proof, the checkpoint, and the signed statement."""
+    ledger.execute("BEGIN TRANSACTION")  # the checkpoint, items and tiles from one snapshot
     try:
-        head = ledger.execute("SELECT sequence, hash FROM ledger_position WHERE id = 1").fetchall()
+        latest = checkpoints.latest(ledger)
+        if latest is None:
+            raise NoCheckpoint("no checkpoint signed yet: the ledger holds no event")
+        size = latest.size
         rows = ledger.execute(
-            "SELECT sequence, event_id, type, occurred_at, recorded_at, payload, prev_hash, hash "
-            "FROM events WHERE subject_id = ? ORDER BY sequence",
-            [subject_id],
+            "SELECT e.sequence, e.event_id, e.type, e.occurred_at, e.recorded_at, e.payload, "
+            "e.prev_hash, e.hash, l.subject_prev, l.leaf_index FROM events e "
+            "JOIN tree_leaves l USING (sequence) WHERE e.subject_id = ? AND l.leaf_index < ? "
+            "ORDER BY e.sequence",
+            [subject_id, size],
         ).fetchall()
+        reader = tree.Reader(ledger)
+        paths = [inclusion_proof(row[9], size, reader.subtree) for row in rows]
     finally:
         ledger.execute("ROLLBACK")
     items = [
@@ -59,28 +92,40 @@ def proof_bundle(
             "payload_base64": base64.b64encode(bytes(payload)).decode(),
             "prev_hash": bytes(prev_hash).hex(),
             "hash": bytes(hash_).hex(),
+            "subject_prev": subject_prev,
+            "leaf_index": leaf_index,
+            "inclusion_path": [base64.b64encode(h).decode() for h in path],
         }
-        for sequence, event_id, type_, occurred_at, recorded_at, payload, prev_hash, hash_ in rows
+        for (
+            sequence,
+            event_id,
+            type_,
+            occurred_at,
+            recorded_at,
+            payload,
+            prev_hash,
+            hash_,
+            subject_prev,
+            leaf_index,
+        ), path in zip(rows, paths, strict=True)
     ]
+    statement = statement_text(subject_id, size, latest.root, [i["sequence"] for i in items])
     erasure = next((i for i in items if i["type"] == "SubjectErased"), None)
     return {
         "format": FORMAT,
         "subject_id": subject_id,
         "generated_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
-        "ledger_head": {
-            "sequence": head[0][0] if head else 0,
-            "hash": bytes(head[0][1]).hex() if head else bytes(32).hex(),
-        },
+        "checkpoint": latest.note,
+        "statement": sign(statement, signer),
         "erased": {k: erasure[k] for k in ("sequence", "event_id", "occurred_at")}
         if erasure
         else None,
-        "chain_rule": CHAIN_RULE,
         "how_to_check": HOW_TO_CHECK,
         "items": items,
     }
 
 
-def check_bundle(bundle: Any) -> list[str]:
+def check_first_version(bundle: Any) -> list[str]:
     """Every problem a third party would find in ``bundle``, each naming its item; [] if none.
 
     Pure: needs only the bundle (no ledger, no network). It shows that each item's hash
@@ -91,8 +136,8 @@ def check_bundle(bundle: Any) -> list[str]:
     Malformed input is a problem reported, never an exception."""
     if not isinstance(bundle, Mapping):
         return ["not a proof bundle (a JSON object with format, items, ledger_head)"]
-    if bundle.get("format") != FORMAT:
-        return [f"format is {bundle.get('format')!r}, not {FORMAT!r}"]
+    if bundle.get("format") != FIRST_FORMAT:
+        return [f"format is {bundle.get('format')!r}, not {FIRST_FORMAT!r}"]
     items = bundle.get("items")
     if not isinstance(items, list):
         return ["items is not a list"]

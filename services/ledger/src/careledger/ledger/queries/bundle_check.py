@@ -1,0 +1,144 @@
+"""Checking a subject's proof bundle offline, with only the ledger's verifier key: what a
+third party runs (``careledger audit proof --check FILE --key KEY``; docs/proofs.md).
+
+Pure: the bundle and the key in, every problem out, each naming the item or signature
+that fails (malformed input is a problem reported, never an exception).
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from careledger.ledger.domain.chain import link
+from careledger.ledger.domain.merkle import leaf, leaf_hash, verify_inclusion
+from careledger.ledger.domain.note import (
+    Checkpoint,
+    NoteError,
+    Verifier,
+    open_note,
+    parse_checkpoint,
+)
+from careledger.ledger.queries.proof import (
+    FIRST_FORMAT,
+    FORMAT,
+    check_first_version,
+    statement_text,
+)
+
+FIRST_VERSION_WARNING = (
+    "a careledger-proof/1 bundle: its chain links are checked, but nothing in it is signed "
+    "and an item left out of it cannot be seen; ask the ledger for a careledger-proof/2 one"
+)
+
+
+@dataclass
+class Checked:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_bundle(bundle: Any, verifier: Verifier) -> Checked:
+    if isinstance(bundle, Mapping) and bundle.get("format") == FIRST_FORMAT:
+        return Checked(check_first_version(bundle), [FIRST_VERSION_WARNING])
+    if not isinstance(bundle, Mapping) or bundle.get("format") != FORMAT:
+        found = bundle.get("format") if isinstance(bundle, Mapping) else type(bundle).__name__
+        return Checked([f"format is {found!r}, not {FORMAT!r} or {FIRST_FORMAT!r}"])
+    try:
+        checkpoint = parse_checkpoint(open_note(str(bundle.get("checkpoint")), verifier))
+    except NoteError as exc:
+        return Checked([f"checkpoint: {exc}"])
+    if checkpoint.origin != verifier.name:
+        return Checked([f"checkpoint: of the log {checkpoint.origin!r}, not {verifier.name!r}"])
+    items = bundle.get("items")
+    if not isinstance(items, list):
+        return Checked(["items is not a list"])
+    subject = bundle.get("subject_id")
+    problems = _check_statement(bundle, checkpoint, items, verifier)
+    previous = 0
+    for n, item in enumerate(items):
+        found = _check_item(item, subject, previous, checkpoint)
+        if found:
+            where = (
+                f"item {n} (sequence {item.get('sequence') if isinstance(item, Mapping) else '?'})"
+            )
+            problems += [f"{where}: {p}" for p in found]
+        previous = item.get("sequence", -1) if isinstance(item, Mapping) else -1
+    erasures = [i for i in items if isinstance(i, Mapping) and i.get("type") == "SubjectErased"]
+    if bool(bundle.get("erased")) != bool(erasures):
+        problems.append("erased does not agree with the items (a SubjectErased item, or none)")
+    return Checked(problems)
+
+
+def _check_statement(
+    bundle: Mapping[str, Any], checkpoint: Checkpoint, items: list[Any], verifier: Verifier
+) -> list[str]:
+    try:
+        text = open_note(str(bundle.get("statement")), verifier)
+    except NoteError as exc:
+        return [f"statement: {exc}"]
+    sequences = [i.get("sequence") for i in items if isinstance(i, Mapping)]
+    if not all(isinstance(q, int) for q in sequences):
+        return ["statement: not every item has a whole-number sequence"]
+    numbers = [int(q) for q in sequences if isinstance(q, int)]
+    expected = statement_text(
+        str(bundle.get("subject_id")), checkpoint.size, checkpoint.root, numbers
+    )
+    if text == expected:
+        return []
+    signed = text.splitlines()[4:]
+    if text.splitlines()[:3] != expected.splitlines()[:3]:
+        return ["statement: signed for another subject or another checkpoint than the bundle's"]
+    missing = [s for s in signed if s not in {str(q) for q in sequences}]
+    extra = [q for q in sequences if str(q) not in signed]
+    return [
+        "statement: the ledger signed other sequences than the items'"
+        + (f"; items missing: {', '.join(missing)}" if missing else "")
+        + (f"; items it did not sign: {', '.join(map(str, extra))}" if extra else "")
+    ]
+
+
+def _check_item(item: Any, subject: Any, previous: int, checkpoint: Checkpoint) -> list[str]:
+    try:
+        payload = base64.b64decode(item["payload_base64"], validate=True)
+        prev_hash, hash_ = bytes.fromhex(item["prev_hash"]), bytes.fromhex(item["hash"])
+        sequence, subject_prev = _whole(item["sequence"]), _whole(item["subject_prev"])
+        index = _whole(item["leaf_index"])
+        path = [base64.b64decode(h, validate=True) for h in item["inclusion_path"]]
+    except (KeyError, ValueError, TypeError, binascii.Error) as exc:
+        return [f"unreadable ({exc!r})"]
+    problems = []
+    if len(prev_hash) != 32 or link(prev_hash, sequence, payload) != hash_:
+        problems.append("hash does not match prev_hash, sequence and payload")
+    if subject_prev != previous:
+        problems.append(
+            f"links to sequence {subject_prev} as the subject's event before it, but the "
+            f"bundle's is {previous or 'none (0)'}: an item is missing before it"
+        )
+    included = leaf_hash(leaf(sequence, subject_prev, hash_, payload))
+    if not verify_inclusion(index, checkpoint.size, included, path, checkpoint.root):
+        problems.append(f"not included at leaf {index} in the checkpoint's tree")
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return [*problems, "payload is not JSON"]
+    for key, expected in (
+        ("event_id", item.get("event_id")),
+        ("type", item.get("type")),
+        ("subject_id", subject),
+    ):
+        if not isinstance(event, dict) or event.get(key) != expected:
+            problems.append(f"payload {key} is not {expected!r}")
+    return problems
+
+
+def _whole(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{value!r} is not a whole number")
+    return value
