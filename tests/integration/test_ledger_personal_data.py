@@ -61,6 +61,7 @@ async def test_only_a_dpo_with_a_purpose_sees_personal_data_and_the_read_is_reco
         **service_settings(intake.server, "ledger"),
         db_path=tmp_path / "l.duckdb",
         auditors_file=auditors_file(tmp_path),
+        checkpoint_key_file=intake.principals.checkpoint_key_file,
     )
     environ = {"CARELEDGER_MASTER_KEY": base64.b64encode(intake.master_key).decode()}
     route = f"/v1/subjects/{story.subject_id}/personal-data"

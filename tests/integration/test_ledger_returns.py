@@ -72,6 +72,7 @@ async def ledger(nats_server: NatsServer, tmp_path: Path) -> Any:
         db_path=tmp_path / "ledger.duckdb",
         export_dir=tmp_path / "exports",
         auditors_file=principals.auditors_file,
+        checkpoint_key_file=principals.checkpoint_key_file,
     )
     async with AsyncTestClient(LedgerService(settings, {}).http_app()) as client:
         client.headers.update(principals.auditor_headers())

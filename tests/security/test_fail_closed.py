@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from careledger.stack.nats_server import free_port
+from tests.support.principals import write_principals
 
 SERVICES = {
     "careledger.intake.entrypoints.cli": ("careledger-intake", "CARELEDGER_CLIENTS_FILE"),
@@ -53,3 +54,22 @@ def test_a_service_whose_principals_file_lists_nobody_exits_naming_the_file(
     done = start(module, bare_env() | {variable: str(empty)})
     assert done.returncode == 1
     assert f"{prog}: {variable}={empty} lists nobody" in done.stderr
+
+
+def test_the_ledger_without_a_checkpoint_signing_key_exits_naming_the_variable(
+    tmp_path: Path,
+) -> None:
+    principals = write_principals(tmp_path)
+    env = bare_env() | {"CARELEDGER_AUDITORS_FILE": str(principals.auditors_file)}
+    done = start("careledger.ledger.entrypoints.serve", env)
+    assert done.returncode == 1
+    assert "careledger-ledger: CARELEDGER_CHECKPOINT_KEY_FILE is not set" in done.stderr
+    assert "careledger admin checkpoint-key" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_ledger_refuses_a_signing_key_others_may_read(tmp_path: Path) -> None:
+    principals = write_principals(tmp_path)
+    principals.checkpoint_key_file.chmod(0o644)
+    done = start("careledger.ledger.entrypoints.serve", bare_env() | principals.service_env())
+    assert done.returncode == 1
+    assert "chmod 600" in done.stderr and "PRIVATE+KEY" not in done.stderr

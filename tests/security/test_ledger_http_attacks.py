@@ -15,6 +15,7 @@ from careledger.ledger.bootstrap import LedgerService
 from careledger.ledger.settings import Settings
 from careledger.stack.nats_server import NatsServer
 from careledger.stack.principals import AuditorGrant, new_token, write_auditors_file
+from careledger.stack.secrets import ensure_checkpoint_key
 from tests.support.nats import service_settings
 
 SUBJECT = "0192f1d2-7c3a-7b1e-9f00-5a1b2c3d4e5f"
@@ -28,6 +29,12 @@ ROUTES = [
     ("GET", "/v1/ledger/verify"),
     ("POST", "/v1/exports?format=csv"),
     ("GET", "/v1/returns/complaints?period=this-month&by=channel"),
+    ("GET", "/v1/ledger/checkpoint"),
+    ("POST", "/v1/ledger/checkpoint"),
+    ("GET", "/v1/ledger/key"),
+    ("GET", "/v1/ledger/proofs/inclusion?sequence=1"),
+    ("GET", "/v1/ledger/proofs/consistency?from=1"),
+    ("GET", "/v1/ledger/integrity"),
 ]
 
 
@@ -44,7 +51,9 @@ async def ledger(
         **service_settings(server, "ledger"),
         db_path=tmp_path / "ledger.duckdb",
         export_dir=tmp_path / "exports",
+        checkpoint_key_file=tmp_path / "checkpoint.key",
     )
+    ensure_checkpoint_key(base.checkpoint_key_file, "careledger.test/ledger")
     async with AsyncTestClient(LedgerService(replace(base, **settings), {}).http_app()) as client:
         yield client
 

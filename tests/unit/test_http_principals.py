@@ -19,6 +19,7 @@ from careledger.ledger.settings import Settings as LedgerSettings
 from careledger.runtime.gate import Windows
 from careledger.runtime.principals import PrincipalsFileError, token_sha256
 from careledger.stack.principals import ClientGrant, write_clients_file
+from careledger.stack.secrets import ensure_checkpoint_key
 
 KEY = {"CARELEDGER_MASTER_KEY": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleSE="}
 
@@ -114,10 +115,12 @@ def test_the_ledger_refuses_to_start_without_auditors_or_with_an_empty_file(
 
 
 def test_only_insecure_dev_lets_them_start_without_anyone_and_says_so_loudly(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     intake = IntakeService(IntakeSettings(insecure_dev=True), environ=KEY)
-    ledger = LedgerService(LedgerSettings(insecure_dev=True), {})
+    key = tmp_path / "checkpoint.key"
+    ensure_checkpoint_key(key, "careledger.test/ledger")  # insecure dev still signs
+    ledger = LedgerService(LedgerSettings(insecure_dev=True, checkpoint_key_file=key), {})
     assert intake.gate.open_access and ledger.gate.open_access
     assert intake.gate.health()["insecure_dev"] is True
     intake.gate.warn_if_insecure()
