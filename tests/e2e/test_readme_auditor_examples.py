@@ -5,6 +5,7 @@ import re
 import shlex
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from careledger.stack.nats_server import NatsServer
@@ -38,12 +39,18 @@ def test_every_readme_auditor_example_answers_from_the_demo_data(
         ]
 
         answers = {}
-        bundle = tmp_path / "proof.json"
+        bundle, key = tmp_path / "proof.json", tmp_path / "ledger.vkey"
+        served = urllib.request.Request(
+            f"{ledger}/v1/ledger/key",
+            headers={"Authorization": f"Bearer {env['CARELEDGER_TOKEN']}"},
+        )
+        with urllib.request.urlopen(served, timeout=10) as response:
+            key.write_bytes(response.read())
         documented = [  # in the README's prose: they need the demo's subject id
             ["audit", "timeline", subject],
             ["audit", "consent", subject, "call_recording", "--at", "now"],
             ["audit", "proof", subject, "--out", str(bundle)],
-            ["audit", "proof", "--check", str(bundle)],
+            ["audit", "proof", "--check", str(bundle), "--key", str(key)],
         ]
         for args in [*readme_audit_examples(), *documented]:
             args = [args[0], "--url", ledger, *args[1:]]
