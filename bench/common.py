@@ -17,6 +17,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_PREFIX = "BENCH-RESULT "
+# Phases of the ledger's loop (``bench.ledger``) that ``bench.report`` judges by name.
+TREE_PHASE = "commit: Merkle tree"  # inside the commit, as the projections' parts are
+SIGNING_PHASE = "checkpoint signing"  # between batches, on the loop's own path
 
 
 def summary(values: Sequence[float]) -> dict[str, Any]:

@@ -4,9 +4,14 @@
 ``LedgerStore``, ``LedgerConsumer``, ``DeadLetters`` and ``LedgerRunner`` as the ledger's
 bootstrap does (its own default batch and fetch timeout), steps the runner until every
 message up to ``last`` is committed and acknowledged, and reports events/s, RSS over the
-run and where the wall time went (fetch, decode+hash, DuckDB commit per projection). It
-connects as the ledger's NATS user (``nats``: ``bench.stack.nats_args``), whose one durable
-(``durable``: "ledger") it deletes first, so that each run reads the stream from its start.
+run and where the wall time went (fetch, decode+hash, DuckDB commit per projection and
+for the Merkle tree, checkpoint signing). It connects as the ledger's NATS user (``nats``:
+``bench.stack.nats_args``), whose one durable (``durable``: "ledger") it deletes first, so
+that each run reads the stream from its start.
+
+The runner signs checkpoints as the ledger's does (``Signing``), every ``SIGN_EVERY``
+seconds while the tree grows, with a key made for the run and never written; the bench has
+no checkpoint stream, so publishing a checkpoint only counts it.
 
 ``{"task": "rebuild", "db": …}`` rebuilds every projection of a ledger file in place.
 
@@ -26,7 +31,7 @@ from typing import Any
 
 from nats.js.errors import NotFoundError
 
-from bench.common import RssSampler, child_args, emit
+from bench.common import SIGNING_PHASE, TREE_PHASE, RssSampler, child_args, emit
 from bench.stack import connect
 from careledger.contracts.subjects import EVENT_STREAM
 from careledger.ledger.adapters.consumer import LedgerConsumer
@@ -40,6 +45,7 @@ from careledger.ledger.ingest.runner import LedgerRunner
 from careledger.ledger.settings import Settings
 
 Phases = defaultdict[str, float]
+SIGN_EVERY = 1.0  # seconds between checkpoints while the tree grows
 
 
 def _time_projections(phases: Phases) -> None:
@@ -54,6 +60,33 @@ def _time_projections(phases: Phases) -> None:
         phases[f"commit: projection {projection.name}"] += time.perf_counter() - started
 
     tables.apply = timed_apply
+
+
+def _time_tree(phases: Phases) -> None:
+    """Add the time the commit spends on the Merkle tree (``tree.append``, looked up on its
+    module at every commit) to ``phases``; nothing in a version without the tree."""
+    try:
+        from careledger.ledger.adapters import tree
+    except ImportError:
+        return
+    tree.append = _timed(phases, TREE_PHASE, tree.append)
+
+
+def _signing(published: list[int]) -> dict[str, Any]:
+    """The runner's ``signing`` argument (none in a version without signed checkpoints): a
+    key of the run's own, every ``SIGN_EVERY`` seconds, each checkpoint's size counted in
+    ``published`` in place of a stream."""
+    try:
+        from careledger.ledger.domain.note import generate_signer, signer_from_text
+        from careledger.ledger.ingest.runner import Signing
+    except ImportError:
+        return {}
+
+    async def publish(signed: Any) -> None:
+        published.append(signed.size)
+
+    secret, _ = generate_signer("careledger-bench")
+    return {"signing": Signing(signer_from_text(secret), SIGN_EVERY, publish)}
 
 
 def _timed(phases: Phases, label: str, func: Any) -> Any:
@@ -80,9 +113,9 @@ def _timed(phases: Phases, label: str, func: Any) -> Any:
 
 def _dead_letters(js: Any, nc: Any) -> DeadLetters:
     try:
-        return DeadLetters(js, max_payload=nc.max_payload)  # type: ignore[call-arg]
+        return DeadLetters(js, max_payload=nc.max_payload)  # type: ignore[call-arg,unused-ignore]
     except TypeError:  # an older signature
-        return DeadLetters(js)  # type: ignore[call-arg]
+        return DeadLetters(js)  # type: ignore[call-arg,unused-ignore]
 
 
 async def run(args: dict[str, Any]) -> dict[str, Any]:
@@ -98,19 +131,23 @@ async def run(args: dict[str, Any]) -> dict[str, Any]:
     consumer = LedgerConsumer(
         js, durable=args["durable"], batch=batch, fetch_timeout=settings.fetch_timeout
     )
-    runner = LedgerRunner(store, consumer, _dead_letters(js, nc))
+    published: list[int] = []
+    signing = _signing(published)
+    runner = LedgerRunner(store, consumer, _dead_letters(js, nc), **signing)
     if instrument:
         _time_projections(phases)
-        consumer.fetch = _timed(phases, "fetch (wait for the prefetched batch)", consumer.fetch)
-        dead = runner.dead_letters
-        dead.publish = _timed(phases, "dead letters", dead.publish)
-        store.commit = _timed(phases, "commit (total, DuckDB)", store.commit)
-        if hasattr(store, "_append_events"):
-            label = "commit: events + chain rows"
-            store._append_events = _timed(phases, label, store._append_events)
-        if hasattr(runner_module, "ingest"):
-            label = "ingest (decode, checks, hash)"
-            runner_module.ingest = _timed(phases, label, runner_module.ingest)
+        _time_tree(phases)
+        timed = (
+            (store, "sign_checkpoint", SIGNING_PHASE),
+            (consumer, "fetch", "fetch (wait for the prefetched batch)"),
+            (runner.dead_letters, "publish", "dead letters"),
+            (store, "commit", "commit (total, DuckDB)"),
+            (store, "_append_events", "commit: events + chain rows"),
+            (runner_module, "ingest", "ingest (decode, checks, hash)"),
+        )
+        for owner, name, label in timed:
+            if hasattr(owner, name):  # each may be missing from another version
+                setattr(owner, name, _timed(phases, label, getattr(owner, name)))
     last = int(args["last"])
     sampler = RssSampler(progress=lambda: runner.position.sequence).start()
     started = time.perf_counter()
@@ -144,6 +181,7 @@ async def run(args: dict[str, Any]) -> dict[str, Any]:
         "steps": steps,
         "rss": rss,
         "phases_s": dict(phases),
+        "checkpoints": {"signed": len(published), "every_s": SIGN_EVERY} if signing else {},
     }
 
 
@@ -166,7 +204,7 @@ async def _inline(func: Any, /, *args: Any, **kwargs: Any) -> Any:
 def profile(args: dict[str, Any]) -> dict[str, Any]:
     from pyinstrument import Profiler
 
-    asyncio.to_thread = _inline  # type: ignore[assignment]
+    asyncio.to_thread = _inline  # type: ignore[assignment,unused-ignore]
     profiler = Profiler(interval=0.001, async_mode="disabled")
     profiler.start()
     result = asyncio.run(run(args))

@@ -5,8 +5,10 @@ The events go through the ledger's own ``ingest`` and ``LedgerStore.commit`` in 
 exactly as the runner applies them, with the stream left out: the file holds the same
 rows a consumer would have written. Events are generated one at a time (``stream``), so
 the log is never held in memory. Progress goes to stderr. A file already there is reused
-if it holds N events (opened once, so that registers a newer version changed are rebuilt),
-and continued if it holds fewer (a fill that was stopped: the seed gives the same events).
+if it holds N events (opened once, so that registers a newer version changed are rebuilt,
+and a file filled before the Merkle tree existed gets its tree: the result says how long
+that open took), and continued if it holds fewer (a fill that was stopped: the seed gives
+the same events).
 
     python -m bench.ledger_file '{"db": "/tmp/l.duckdb", "events": 10000000}'
 """
@@ -16,8 +18,11 @@ from __future__ import annotations
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from bench.common import child_args, emit
 from bench.events import EventFactory, publication, stream
@@ -28,14 +33,59 @@ from careledger.ledger.ingest.ingest import LogMessage, ingest
 BATCH = 5000
 
 
+@dataclass(frozen=True)
+class Opened:
+    """The store open, how long opening it took, and the events the Merkle tree was planted
+    over in that open (0: it had its tree, or no events)."""
+
+    store: LedgerStore
+    seconds: float
+    planted: int
+
+    def report(self) -> dict[str, Any]:
+        if not self.planted:
+            return {}
+        return {"opened_s": self.seconds, "tree_planted_over": self.planted}
+
+
+def open_store(db: Path) -> Opened:
+    """``db`` opened as the ledger opens it (registers brought up to date, the tree planted)."""
+    planted = _without_tree(db)
+    started = time.perf_counter()
+    store = LedgerStore(db, load_policy())
+    return Opened(store, time.perf_counter() - started, planted)
+
+
+def _without_tree(db: Path) -> int:
+    """The events of a file written before the Merkle tree existed (opening it plants one);
+    0 for a file with its tree, an empty one or none."""
+    if not db.exists():
+        return 0
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = {
+            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        if "events" not in tables:
+            return 0
+        if (
+            "tree_leaves" in tables
+            and con.execute("SELECT count(*) FROM tree_leaves").fetchall()[0][0]
+        ):
+            return 0
+        return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0])
+    finally:
+        con.close()
+
+
 def fill(db: Path, count: int, seed: int) -> dict[str, Any]:
     """Fill ``db`` with the first ``count`` events of the seed's stream; a file holding
     fewer (a fill that was stopped) is continued where its position is."""
-    store = LedgerStore(db, load_policy())
+    opened = open_store(db)
+    store = opened.store
     held = store.position().sequence
     if held >= count:
-        store.close()
-        return reuse(db, count)
+        return _reused(opened, count)
     factory = EventFactory(random.Random(seed), subjects=max(1000, count // 8))
     if held:
         print(f"continuing a fill stopped at {held:,} of {count:,}", file=sys.stderr)
@@ -52,7 +102,7 @@ def fill(db: Path, count: int, seed: int) -> dict[str, Any]:
         "rejected": rejected,
         "seconds": elapsed,
         "bytes": db.stat().st_size,
-    }
+    } | opened.report()
 
 
 def _append(store: LedgerStore, factory: EventFactory, held: int, count: int) -> int:
@@ -80,14 +130,20 @@ def _append(store: LedgerStore, factory: EventFactory, held: int, count: int) ->
 
 def reuse(db: Path, count: int) -> dict[str, Any]:
     """A file filled before: opening it brings every register up to this version of the
-    code (the store rebuilds outdated projections from the events); it must hold ``count``."""
-    started = time.perf_counter()
-    store = LedgerStore(db, load_policy())
+    code (the store rebuilds outdated projections from the events, and plants the Merkle
+    tree in a file filled before it existed); it must hold ``count``."""
+    return _reused(open_store(db), count)
+
+
+def _reused(opened: Opened, count: int) -> dict[str, Any]:
+    store = opened.store
     held = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     store.close()
     if held != count:
-        raise SystemExit(f"{db} holds {held:,} events, not {count:,}: remove it to fill again")
-    return {"events": held, "reused": True, "seconds": time.perf_counter() - started}
+        raise SystemExit(
+            f"{store.path} holds {held:,} events, not {count:,}: remove it to fill again"
+        )
+    return {"events": held, "reused": True, "seconds": opened.seconds} | opened.report()
 
 
 def main() -> None:

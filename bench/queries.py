@@ -14,6 +14,9 @@ bands from each complaint's calendar, redress per currency, the share in time pe
 And a report as SQL on the same connection (what ``audit sql`` would ask of an export):
 unresolved complaints past the deadline communicated, counted by channel.
 
+Then the proofs of the Merkle tree (``bench.proofs``): inclusion and consistency, timed the
+same way, and what they read of the stored tree.
+
 Each run asks each question ``repeat`` times with different parameters (fixed seed) after
 a warm-up; p50 and p99 are per run.
 """
@@ -28,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from bench import proofs
 from bench.common import child_args, emit, percentile
 from bench.events import CHANNELS
 from careledger.ledger.deadlines import load_policy
@@ -78,6 +82,26 @@ def main() -> None:
         )["counts"],
     }
     repeat, runs = int(args["repeat"]), int(args["runs"])
+    results = _timed(questions, repeat, runs)
+    proved = proofs.questions(con, rng)
+    proved_results = _timed(proved, repeat, runs)
+    tree = proofs.reads(con, rng, proved, repeat) if proved else {}
+    con.close()
+    emit(
+        {
+            "events": events,
+            "repeat": repeat,
+            "questions": results,
+            "proofs": proved_results,
+            "tree": tree,
+        }
+    )
+
+
+def _timed(
+    questions: dict[str, Callable[[], Any]], repeat: int, runs: int
+) -> dict[str, dict[str, list[float]]]:
+    """p50, p99 (ms) and rows (hashes, for a proof) per answer of each question, per run."""
     results: dict[str, dict[str, list[float]]] = {}
     for name, ask in questions.items():
         for _ in range(10):
@@ -96,8 +120,7 @@ def main() -> None:
             per_run["p99_ms"].append(percentile(times, 99))
             per_run["rows"].append(rows / repeat)
         results[name] = per_run
-    con.close()
-    emit({"events": events, "repeat": repeat, "questions": results})
+    return results
 
 
 def _month(months: list[dt.date], index: int) -> tuple[dt.date, dt.date]:

@@ -4,8 +4,9 @@ and the cost of security (issue 16).
     python -m bench.run            # 200k events; fits in about ten minutes on 2 cores
     python -m bench.run --full     # 1M events for the ledger, rebuild and queries
 
-Writes ``bench/results/latest.json`` (and the profile beside it) and appends the tables to
-``bench/results/runs.md`` (``docs/performance.md`` keeps the current figures). Every
+Writes ``bench/results/latest.json`` (and the profile beside it; ``--results DIR`` writes
+them to DIR instead) and appends the tables to ``bench/results/runs.md`` (not with
+``--no-docs``; ``docs/performance.md`` keeps the current figures). Every
 nats-server and intake process is started here, in a temporary directory, and stopped by
 PID; the directory is removed at the end (``--keep`` keeps it, with the logs and the
 pyinstrument profile).
@@ -50,6 +51,7 @@ class Bench:
         self.logfile = work / "children.log"
         self.results: dict[str, Any] = {"load": {}}
         self.runs = args.runs
+        self.out: Path = args.results
 
     def child(self, module: str, **kwargs: Any) -> dict[str, Any]:
         return child(module, kwargs, log=self.logfile)
@@ -178,6 +180,7 @@ class Bench:
                 "rss_peak_mib": summary([r["rss"]["peak_mib"] for r in runs]),
                 "rss": runs[0]["rss"],
                 "phases_s": phases,
+                "checkpoints": runs[0].get("checkpoints") or {},
                 "batch": runs[0]["batch"],
                 "ack_pending_after": max(r["ack_pending_after"] for r in runs),
             }
@@ -200,9 +203,9 @@ class Bench:
             profile=str(out),
         )
         (self.work / "ledger-profile.duckdb").unlink(missing_ok=True)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(out, RESULTS / "ledger-profile.txt")
-        result["profile"] = "bench/results/ledger-profile.txt"
+        self.out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, self.out / "ledger-profile.txt")
+        result["profile"] = _shown(self.out / "ledger-profile.txt")
         result["tree"] = report.profile_tree(out.read_text())
         self.results["profile"] = result
         self.end("profile", meter)
@@ -232,14 +235,9 @@ class Bench:
         self.results[key] = {
             "events": result["events"],
             "repeat": result["repeat"],
-            "questions": {
-                name: {
-                    "p50_ms": summary(q["p50_ms"]),
-                    "p99_ms": summary(q["p99_ms"]),
-                    "rows": statistics.mean(q["rows"]),
-                }
-                for name, q in result["questions"].items()
-            },
+            "questions": _asked(result["questions"]),
+            "proofs": _asked(result.get("proofs", {})),
+            "tree": result.get("tree", {}),
         }
         self.end(key, meter)
 
@@ -371,6 +369,23 @@ class Bench:
         self.end("peer", meter)
 
 
+def _asked(questions: dict[str, Any]) -> dict[str, Any]:
+    """Each question's p50 and p99 over the runs, and the rows (hashes) of an answer."""
+    return {
+        name: {
+            "p50_ms": summary(q["p50_ms"]),
+            "p99_ms": summary(q["p99_ms"]),
+            "rows": statistics.mean(q["rows"]),
+        }
+        for name, q in questions.items()
+    }
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the report names it: from the repository's root when it is inside."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def wait_for_quiet(limit: float) -> dict[str, Any]:
     """Give other processes on the machine up to ``limit`` seconds to calm down."""
     started = time.monotonic()
@@ -414,6 +429,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
         "--no-docs", action="store_true", help="do not append to bench/results/runs.md"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where latest.json and the profile go (default bench/results)",
     )
     args = parser.parse_args(argv)
     size = args.events or (1_000_000 if args.full else 200_000)
@@ -478,10 +499,10 @@ def main(argv: list[str] | None = None) -> None:
         elif not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     results["targets"] = report.targets(results)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2, default=str)
-    (RESULTS / "latest.json").write_text(text)
-    log(f"wrote {RESULTS / 'latest.json'}")
+    (args.results / "latest.json").write_text(text)
+    log(f"wrote {args.results / 'latest.json'}")
     if not args.no_docs:
         report.append_markdown(results)
         log(f"appended to {report.RUN_LOG.relative_to(ROOT)}")
