@@ -41,7 +41,7 @@ from nats.js.api import StreamInfo
 
 from careledger.contracts.subjects import DLQ_STREAM, EVENT_STREAM
 from careledger.ledger.entrypoints.admin import provision
-from careledger.runtime.streams import ACCESS_STREAM, StreamSettings
+from careledger.runtime.streams import ACCESS_STREAM, CHECKPOINT_STREAM, StreamSettings
 from careledger.vault import VAULT_STREAM
 from tests.chaos.harness import (
     Command,
@@ -146,7 +146,7 @@ async def stream_info(nodes: list[Node], stream: str = EVENT_STREAM) -> StreamIn
 
 async def replicas(nodes: list[Node]) -> dict[str, int | None]:
     """How many replicas each stream the services created has."""
-    streams = (EVENT_STREAM, DLQ_STREAM, VAULT_STREAM, ACCESS_STREAM)
+    streams = (EVENT_STREAM, DLQ_STREAM, VAULT_STREAM, ACCESS_STREAM, CHECKPOINT_STREAM)
     return {s: (await stream_info(nodes, s)).config.num_replicas for s in streams}
 
 
@@ -270,7 +270,7 @@ async def test_killing_the_stream_leader_under_load_loses_no_acknowledged_event(
     assert stack.intake.process is not None and stack.ledger.process is not None
     pids = {"intake": stack.intake.process.pid, "ledger": stack.ledger.process.pid}
     assert await replicas(nodes) == dict.fromkeys(
-        (EVENT_STREAM, DLQ_STREAM, VAULT_STREAM, ACCESS_STREAM), 3
+        (EVENT_STREAM, DLQ_STREAM, VAULT_STREAM, ACCESS_STREAM, CHECKPOINT_STREAM), 3
     )
     connected = stack.connections()
     assert all(len(on) == 1 for on in connected.values()), connected

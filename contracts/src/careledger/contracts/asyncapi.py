@@ -38,6 +38,7 @@ DEAD_LETTER_HEADERS = {
     "CareLedger-Original-Sequence": f"Its sequence in {subjects.EVENT_STREAM}.",
 }
 ACCESS_STREAM, ACCESS_SUBJECT = "CARELEDGER_ACCESS", "careledger.access.{subject_id}"
+CHECKPOINT_STREAM, CHECKPOINT_SUBJECT = "CARELEDGER_CHECKPOINTS", "careledger.checkpoints"
 PERSONAL_DATA_READ = {
     "title": "PersonalDataRead",
     "description": "One read of a data subject's personal data, recorded before it is shown.",
@@ -155,15 +156,25 @@ def ledger_document() -> dict[str, Any]:
     letter["headers"]["additionalProperties"] = _string("Its own, Nats-* as Original-Nats-*.")
     payload, read = {"$ref": REF.format(name="PersonalDataRead")}, _string("The read_id.")
     messages["PersonalDataRead"] = _message("PersonalDataRead", payload, {subjects.MSG_ID: read})
+    note = {
+        "type": "string",
+        "description": "A C2SP signed note (UTF-8 text): a tlog-checkpoint (origin, tree size, "
+        "base64 RFC 9162 root) and the ledger's Ed25519 signature line (docs/proofs.md).",
+    }
+    size = _string("checkpoint-<tree size>.", pattern="^checkpoint-[0-9]+$")
+    messages["Checkpoint"] = checkpoint = _message("Checkpoint", note, {subjects.MSG_ID: size})
+    checkpoint["contentType"] = "text/plain"
     dlq = subjects.DLQ_SUBJECTS.replace(">", "{sequence}")
     events = [tag_of(event) for event in EVENT_TYPES]
     consumed = f"Stream {subjects.EVENT_STREAM}: durable pull consumer, acked after the commit."
     dead = f"Stream {subjects.DLQ_STREAM}: what does not decode or breaks a ledger rule."
     access = f"Stream {ACCESS_STREAM}: each read, acknowledged before the data is shown."
+    signed = f"Stream {CHECKPOINT_STREAM}: signed checkpoints, kept forever, never deleted."
     routes: list[Route] = [
         ("events", subjects.EVENT_SUBJECTS, "receive", events, consumed),
         ("dead-letters", dlq, "send", ["DeadLetter"], dead),
         ("personal-data-reads", ACCESS_SUBJECT, "send", ["PersonalDataRead"], access),
+        ("checkpoints", CHECKPOINT_SUBJECT, "send", ["Checkpoint"], signed),
     ]
     about = "The event log consumed into DuckDB: hash chain, registers, audited reads."
     return _document("ledger", about, {"schemas": schemas, "messages": messages}, routes)

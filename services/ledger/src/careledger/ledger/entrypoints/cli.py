@@ -5,12 +5,14 @@
   careledger audit timeline SUBJECT_ID
   careledger audit consents --as-of 2026-11-01T00:00:00Z [--axis recorded]   as it stood then
   careledger audit consent SUBJECT_ID PURPOSE --at T   was it consented at T, and the proof
-  careledger audit proof SUBJECT_ID --out FILE; careledger audit proof --check FILE (offline)
+  careledger audit proof SUBJECT_ID --out FILE; careledger audit proof --check FILE --key KEY
+  careledger audit checkpoint --check OLD NEW --key KEY   the log only grew (offline but the proof)
   careledger audit export --format csv    files + manifest, written by the ledger
   careledger audit sql "SELECT ..."       read-only SQL over a Parquet snapshot
   careledger audit return --period last-month --by channel   the complaints return
   careledger ledger rebuild --db FILE     rebuild every projection (ledger stopped; --workers N)
   careledger admin provision              make the streams and the vault bucket (as the admin)
+  careledger admin checkpoint-key --origin NAME --out FILE   the ledger's signing key (0600)
   careledger ledger serve                 run the ledger (same as careledger-ledger)
   careledger demo                         a realistic scenario through intake
 
