@@ -78,29 +78,42 @@ def append(con: duckdb.DuckDBPyConnection, edge: Frontier, applied: Sequence[App
     """Add the leaves of ``applied`` (in log order) to the stored tree; the new frontier."""
     if not applied:
         return edge
-    latest = _latest_of_subjects(con, {a.event.subject_id for a in applied})
-    rows = []
-    for a in applied:
-        subject = a.event.subject_id
+    subjects = [a.event.subject_id for a in applied]
+    keys = [subject_key(s) for s in subjects]
+    latest = _latest_of_subjects(con, dict(zip(subjects, keys, strict=True)))
+    prevs, hashes = [], []
+    for a, subject in zip(applied, subjects, strict=True):
         prev, latest[subject] = latest.get(subject, 0), a.sequence
-        rows.append(
-            LeafRow(a.sequence, subject, prev, leaf_hash(leaf(a.sequence, prev, a.hash, a.payload)))
-        )
-    return store(con, edge, rows)
+        prevs.append(prev)
+        hashes.append(leaf_hash(leaf(a.sequence, prev, a.hash, a.payload)))
+    return _stored(con, edge, [a.sequence for a in applied], keys, prevs, hashes)
 
 
 def store(con: duckdb.DuckDBPyConnection, edge: Frontier, rows: Sequence[LeafRow]) -> Frontier:
-    """Append leaves already hashed (from ``append``, or recomputed from the events)."""
-    if not rows:
+    """Append leaves already hashed (recomputed from the events)."""
+    keys = [subject_key(r.subject_id) for r in rows]
+    prevs, hashes = [r.subject_prev for r in rows], [r.hash for r in rows]
+    return _stored(con, edge, [r.sequence for r in rows], keys, prevs, hashes)
+
+
+def _stored(
+    con: duckdb.DuckDBPyConnection,
+    edge: Frontier,
+    sequences: list[int],
+    keys: list[int],
+    prevs: list[int],
+    hashes: list[bytes],
+) -> Frontier:
+    if not hashes:
         return edge
-    new, nodes = edge.append([r.hash for r in rows], keep=TILE)
+    new, nodes = edge.append(hashes, keep=TILE)
     leaves = pa.table(
         [
-            pa.array(range(edge.size, edge.size + len(rows)), pa.int64()),
-            pa.array([r.sequence for r in rows], pa.int64()),
-            pa.array([subject_key(r.subject_id) for r in rows], pa.uint32()),
-            pa.array([r.subject_prev for r in rows], pa.int64()),
-            pa.array([r.hash for r in rows], pa.binary()),
+            pa.array(range(edge.size, edge.size + len(hashes)), pa.int64()),
+            pa.array(sequences, pa.int64()),
+            pa.array(keys, pa.uint32()),
+            pa.array(prevs, pa.int64()),
+            pa.array(hashes, pa.binary()),
         ],
         schema=LEAVES_SCHEMA,
     )
@@ -123,9 +136,10 @@ def _nodes(nodes: list[Node]) -> pa.Table:
     )
 
 
-def _latest_of_subjects(con: duckdb.DuckDBPyConnection, subjects: set[str]) -> dict[str, int]:
-    """The sequence of each subject's latest leaf (subjects without one are left out)."""
-    keys = pa.table({"key": pa.array(sorted({subject_key(s) for s in subjects}), pa.uint32())})
+def _latest_of_subjects(con: duckdb.DuckDBPyConnection, subjects: dict[str, int]) -> dict[str, int]:
+    """The sequence of each subject's latest leaf (subjects without one are left out);
+    ``subjects``: each subject id with its key."""
+    keys = pa.table({"key": pa.array(sorted(set(subjects.values())), pa.uint32())})
     with registered(con, "asked_keys", keys):
         candidates = con.execute(
             "SELECT l.subject_key, e.subject_id, l.sequence FROM ("
@@ -135,8 +149,8 @@ def _latest_of_subjects(con: duckdb.DuckDBPyConnection, subjects: set[str]) -> d
         ).fetchall()
     latest = {subject: sequence for _, subject, sequence in candidates if subject in subjects}
     taken = {key: subject for key, subject, _ in candidates}
-    for subject in subjects - latest.keys():  # its key's latest leaf is another subject's
-        key = subject_key(subject)
+    for subject in subjects.keys() - latest.keys():  # its key's latest is another subject's
+        key = subjects[subject]
         if key in taken:
             found = con.execute(
                 "SELECT max(l.sequence) FROM tree_leaves l JOIN events e USING (sequence) "
