@@ -167,7 +167,12 @@ def test_every_channel_address_is_a_subject_the_contracts_name() -> None:
     dead_letters = subjects.DLQ_SUBJECTS.removesuffix(">") + "{sequence}"
 
     assert _addresses(INTAKE) == commands | events | {None}  # None: the requester's inbox
-    assert _addresses(LEDGER) == {subjects.EVENT_SUBJECTS, dead_letters, asyncapi.ACCESS_SUBJECT}
+    assert _addresses(LEDGER) == {
+        subjects.EVENT_SUBJECTS,
+        dead_letters,
+        asyncapi.ACCESS_SUBJECT,
+        asyncapi.CHECKPOINT_SUBJECT,
+    }
     assert all(e.startswith(subjects.EVENT_SUBJECTS.removesuffix(">")) for e in events)
 
 
@@ -251,3 +256,12 @@ def test_the_make_target_regenerates_the_documents() -> None:
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
 
     assert "-m careledger.contracts.asyncapi contracts/asyncapi" in makefile
+
+
+def test_the_checkpoint_channel_is_the_stream_the_ledger_publishes_on() -> None:
+    from careledger.runtime.streams import CHECKPOINT_STREAM, CHECKPOINT_SUBJECT
+
+    assert (asyncapi.CHECKPOINT_STREAM, asyncapi.CHECKPOINT_SUBJECT) == (
+        CHECKPOINT_STREAM,
+        CHECKPOINT_SUBJECT,
+    )
