@@ -66,6 +66,9 @@ def test_every_readme_auditor_example_answers_from_the_demo_data(
     assert answers["escalations"]["items"][0]["body_name"] == "OMIC Madrid"
     assert answers["contacts"]["total"] == 1
     assert answers["verify"]["ok"] is True
+    inclusion, consistency = answers["inclusion"], answers["consistency"]
+    assert inclusion["sequence"] == 3 and inclusion["tree_size"] >= 10
+    assert consistency["first"] == 2 and consistency["consistency_path"]
     manifest = answers["export"]["manifest"]
     assert {f["table"] for f in manifest["files"]} >= {"events", "complaints", "consents"}
     assert answers["sql"]["rows"] == [{"channel": "social", "complaints": 1}]

@@ -7,6 +7,7 @@
   careledger audit consent SUBJECT_ID PURPOSE --at T   was it consented at T, and the proof
   careledger audit proof SUBJECT_ID --out FILE; careledger audit proof --check FILE --key KEY
   careledger audit checkpoint --check OLD NEW --key KEY   the log only grew (offline but the proof)
+  careledger audit inclusion SEQUENCE [--size N]; careledger audit consistency FROM [--to N]
   careledger audit export --format csv    files + manifest, written by the ledger
   careledger audit sql "SELECT ..."       read-only SQL over a Parquet snapshot
   careledger audit return --period last-month --by channel   the complaints return
@@ -118,6 +119,12 @@ def _audit(args: argparse.Namespace) -> int:
         return _history(url, args)
     if args.audit == "checkpoint":
         return _checkpoint(url, args)
+    if args.audit == "inclusion":
+        asked = {"sequence": str(args.sequence)} | ({"size": str(args.size)} if args.size else {})
+        return _print(call(url, "/v1/ledger/proofs/inclusion", asked))
+    if args.audit == "consistency":
+        asked = {"from": str(args.start)} | ({"to": str(args.end)} if args.end else {})
+        return _print(call(url, "/v1/ledger/proofs/consistency", asked))
     if args.audit == "verify":
         report = call(url, "/v1/ledger/verify")
         _print(report)
@@ -162,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
     proof.add_argument("--out", type=Path, help="write the bundle to FILE")
     proof.add_argument("--check", type=Path, metavar="FILE", help="check a bundle, offline")
     proof.add_argument("--key", help="the ledger's note verifier key, or a file holding it")
+    inclusion = sub.add_parser("inclusion", help="RFC 9162 inclusion proof of an event")
+    inclusion.add_argument("sequence", type=int, help="the event's stream sequence")
+    inclusion.add_argument("--size", type=int, help="in the tree of SIZE leaves (default: signed)")
+    consistency = sub.add_parser("consistency", help="RFC 9162 consistency proof of two sizes")
+    consistency.add_argument("start", type=int, metavar="FROM", help="the older tree's size")
+    consistency.add_argument("--to", dest="end", type=int, help="the newer (default: signed)")
     checkpoint = sub.add_parser(
         "checkpoint", help="two saved checkpoints: both signed, the log only appended to"
     )
