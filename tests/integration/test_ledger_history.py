@@ -204,6 +204,15 @@ BAD = [
     ("/v1/registers/contacts?as_of=now&limit=many", "limit"),
     ("/v1/subjects/s-1/consents/marketing?at=2026-11-01", "at"),
     ("/v1/subjects/s-1/consents/marketing?axis=both", "axis"),
+    ("/v1/ledger/proofs/inclusion", "sequence"),
+    ("/v1/ledger/proofs/inclusion?sequence=-1", "sequence"),
+    ("/v1/ledger/proofs/inclusion?sequence=\u0661\u0662", "sequence"),  # Arabic-Indic 12
+    ("/v1/ledger/proofs/inclusion?sequence=1&size=99999999", "size"),
+    ("/v1/ledger/proofs/inclusion?sequence=1&size=0", "size"),
+    ("/v1/ledger/proofs/inclusion?sequence=1&size=1e3", "size"),
+    ("/v1/ledger/proofs/consistency?from=0", "from"),
+    ("/v1/ledger/proofs/consistency?from=5&to=3", "from"),
+    ("/v1/ledger/proofs/consistency?from=99999999999999999999", "from"),
 ]
 
 
@@ -217,3 +226,5 @@ async def test_bad_history_parameters_are_refused_naming_the_field(
     ]
     unknown = await ledger.get("/v1/registers/nothing?as_of=now")
     assert unknown.status_code == 404
+    rejected = await ledger.get("/v1/ledger/proofs/inclusion?sequence=99999")
+    assert (rejected.status_code, rejected.json()["errors"][0]["rule"]) == (404, "in_tree")

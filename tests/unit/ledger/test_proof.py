@@ -120,7 +120,8 @@ def test_an_edited_item_with_its_hash_recomputed_is_not_in_the_signed_tree(
     event["occurred_at"] = "2020-01-01T00:00:00Z"  # erased long before it was
     forged = rehashed(bundle, -1, json.dumps(event).encode())
     assert problems_of(forged) == [
-        "item 3 (sequence 5): not included at leaf 4 in the checkpoint's tree"
+        "item 3 (sequence 5): not included at leaf 4 in the checkpoint's tree",
+        "item 3 (sequence 5): occurred_at is not the payload's",
     ]
 
 
@@ -203,6 +204,23 @@ def test_a_first_version_bundle_is_still_read_with_a_warning(bundle: dict[str, A
     )
 
 
+def test_a_second_version_bundle_relabelled_first_version_is_refused(
+    bundle: dict[str, Any],
+) -> None:
+    forged = copy.deepcopy(bundle)
+    forged["format"] = "careledger-proof/1"
+    forged["items"].pop()
+    checked = check_bundle(forged, KEY)
+    assert not checked.ok
+    assert checked.problems[0].startswith("a careledger-proof/1 bundle with careledger-proof/2")
+
+
+def test_an_erasure_marker_must_be_the_erasure_items_own(bundle: dict[str, Any]) -> None:
+    forged = copy.deepcopy(bundle)
+    forged["erased"]["occurred_at"] = "1999-01-01T00:00:00+00:00"
+    assert problems_of(forged) == ["erased does not agree with the SubjectErased item"]
+
+
 @pytest.mark.parametrize(
     ("spoil", "named"),
     [
@@ -214,6 +232,11 @@ def test_a_first_version_bundle_is_still_read_with_a_warning(bundle: dict[str, A
         (lambda b: b["items"][1].update(inclusion_path=[7]), "item 1 (sequence 2): unreadable"),
         (lambda b: b["items"][1].update(leaf_index=2), "not included at leaf 2"),
         (lambda b: b.update(erased=None), "erased does not agree"),
+        (lambda b: b.update(erased=True), "erased does not agree"),
+        (lambda b: b["items"][1].update(sequence=2**64 + 3), "statement: "),
+        (lambda b: b["items"][1].update(leaf_index=2**64 + 3), "unreadable"),
+        (lambda b: b["items"][1].update(occurred_at="2020-01-01T00:00:00Z"), "occurred_at"),
+        (lambda b: b.update(subject_id="x\ntree 1 AAAA"), "is not an opaque id"),
     ],
 )
 def test_a_malformed_or_inconsistent_bundle_is_reported_never_raised(

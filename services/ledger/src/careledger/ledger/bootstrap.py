@@ -11,6 +11,7 @@ from litestar import Litestar
 from nats.aio.client import Client
 
 from careledger.contracts.subjects import EVENT_STREAM
+from careledger.ledger.adapters import checkpoints
 from careledger.ledger.adapters.access_log import AccessLog
 from careledger.ledger.adapters.auditors import Auditor, Auditors, load_auditors
 from careledger.ledger.adapters.checkpoint_stream import CheckpointStream
@@ -20,7 +21,15 @@ from careledger.ledger.adapters.signing_key import SigningKeyError, load_signer
 from careledger.ledger.adapters.store import LedgerStore
 from careledger.ledger.adapters.stream_reader import stream_messages
 from careledger.ledger.deadlines import load_policy
-from careledger.ledger.domain.note import Signer, Verifier, verifier_of
+from careledger.ledger.domain.note import (
+    NoteError,
+    Signer,
+    Verifier,
+    open_by_any,
+    parse_checkpoint,
+    verifier_from_text,
+    verifier_of,
+)
 from careledger.ledger.domain.projection import Projection
 from careledger.ledger.domain.projections import projections
 from careledger.ledger.entrypoints.http import create_app
@@ -28,7 +37,12 @@ from careledger.ledger.entrypoints.personal import OPEN_PATHS
 from careledger.ledger.ingest.runner import LedgerRunner, Signing
 from careledger.ledger.queries.integrity import Integrity, check_at_open
 from careledger.ledger.queries.verify import Report, verify
-from careledger.ledger.settings import AUDITORS_FILE, CHECKPOINT_KEY_FILE, Settings
+from careledger.ledger.settings import (
+    AUDITORS_FILE,
+    CHECKPOINT_KEY_FILE,
+    RETIRED_KEYS_FILE,
+    Settings,
+)
 from careledger.runtime import until_connected
 from careledger.runtime.gate import Gate
 from careledger.runtime.streams import (
@@ -56,6 +70,26 @@ def _gate(auditors: Auditors, settings: Settings) -> Gate[Auditor]:
     return Gate.closed(auditors, where, settings, service="the ledger", open_paths=OPEN_PATHS)
 
 
+def _retired(settings: Settings) -> list[Verifier]:
+    """The verifier keys rotated out: old checkpoints stay checkable by them."""
+    path = settings.retired_keys_file
+    if path is None:
+        return []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise SigningKeyError(f"{RETIRED_KEYS_FILE}={path}: cannot read it: {exc}") from None
+    keys = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            try:
+                keys.append(verifier_from_text(line.strip()))
+            except NoteError as exc:
+                message = f"{RETIRED_KEYS_FILE}={path}, line {number}: {exc}"
+                raise SigningKeyError(message) from None
+    return keys
+
+
 def _signer(settings: Settings) -> Signer:
     """The key checkpoints are signed with; SigningKeyError without one (fail closed)."""
     if settings.checkpoint_key_file is None:
@@ -76,6 +110,7 @@ class LedgerService:
         self.gate = _gate(self.auditors, settings)  # so does no file (fail closed)
         self.signer = _signer(settings)  # and no signing key
         self.verifier: Verifier = verifier_of(self.signer)
+        self.verifiers = [self.verifier, *_retired(settings)]  # and the keys rotated out
         self.integrity = Integrity()
         env = os.environ if environ is None else environ
         self.policy = load_policy(env)  # so do bad regime, calendar or body-deadline files
@@ -107,13 +142,23 @@ class LedgerService:
             rebuild_workers=self.settings.rebuild_workers,
         )
         self.integrity = Integrity()
-        problems = await asyncio.to_thread(self._check_at_open)
+        published = await self._published(js)
+        problems = await asyncio.to_thread(self._check_at_open, published)
         if problems:  # neither consume nor serve until an operator acts
             self.integrity.settle(problems)
             log.error("the ledger's file failed its check at open: %s", "; ".join(problems))
         else:
             self._start_runner(js)
-        self._verifying = asyncio.create_task(self._verify_in_background())
+        self._verifying = asyncio.create_task(self._verify_in_background(js))
+
+    async def _published(self, js: nats.js.JetStreamContext) -> str | None:
+        """The last checkpoint on the stream (None if none, or if it cannot be read now:
+        the check at open then has the file's own to go by)."""
+        try:
+            return await CheckpointStream(js).latest()
+        except Exception as exc:
+            log.warning("the checkpoint stream cannot be read: %s", exc)
+            return None
 
     def _start_runner(self, js: nats.js.JetStreamContext) -> None:
         assert self.store is not None and self.nc is not None
@@ -128,33 +173,55 @@ class LedgerService:
             consumer,
             DeadLetters(js, max_payload=self.nc.max_payload),
             checkpoint_every=self.settings.wal_checkpoint_every,
-            signing=Signing(
-                self.signer, self.settings.checkpoint_every, CheckpointStream(js).publish
-            ),
         )
         self._stop.clear()
         self._task = asyncio.create_task(self.runner.run(self._stop))
 
-    def _check_at_open(self) -> list[str]:
+    def _check_at_open(self, published: str | None) -> list[str]:
         assert self.store is not None
         cursor = self.store.cursor()
         try:
-            return check_at_open(cursor, self.verifier)
+            return check_at_open(cursor, self.verifiers, published)
+        except LookupError as exc:  # a checkpoint row beyond the stored tree, say
+            return [f"the file's tree cannot give a signed root: {exc}"]
         finally:
             cursor.close()
 
-    async def _verify_in_background(self) -> None:
-        """The full verify, once at start: a failure stops the runner (not ready, registers
-        refused) until an operator acts."""
-        try:
-            report = await self.verify()
-        except Exception as exc:
-            log.warning("the background verify could not run: %s", exc)
-            return
+    async def _verify_in_background(self, js: nats.js.JetStreamContext) -> None:
+        """The full verify, once at start. Passed: the runner starts signing checkpoints.
+        Failed: the runner stops (not ready, registers refused) until an operator acts."""
+        while True:
+            try:
+                report = await self.verify()
+                break
+            except Exception as exc:  # NATS away, say: the file's checks wait for it
+                log.warning("the background verify could not run, trying again: %s", exc)
+                await asyncio.sleep(5)
         self.integrity.settle(report.problems)
         if not report.ok:
             log.error("the ledger failed its verify: %s", "; ".join(report.problems))
             self._stop.set()
+            if self.runner is not None:
+                self.runner.health.applying = False
+                self.runner.health.last_error = "integrity: " + "; ".join(report.problems)
+        elif self.runner is not None:
+            await self._sign_from_now(js, self.runner)
+
+    async def _sign_from_now(self, js: nats.js.JetStreamContext, runner: LedgerRunner) -> None:
+        assert self.store is not None
+        stream = CheckpointStream(js)
+        published = await self._published(js)
+        size = 0
+        if published is not None:
+            with suppress(NoteError):
+                size = parse_checkpoint(open_by_any(published, self.verifiers)).size
+        cursor = self.store.cursor()
+        try:
+            unpublished = await asyncio.to_thread(checkpoints.after, cursor, size)
+        finally:
+            cursor.close()
+        every = self.settings.checkpoint_every
+        runner.sign_from_now(Signing(self.signer, every, stream.publish), unpublished)
 
     async def _connect(self) -> Client:
         access = self.settings.nats()

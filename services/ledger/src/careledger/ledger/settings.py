@@ -13,6 +13,7 @@ from careledger.runtime.streams import StreamSettings
 
 AUDITORS_FILE = "CARELEDGER_AUDITORS_FILE"
 CHECKPOINT_KEY_FILE = "CARELEDGER_CHECKPOINT_KEY_FILE"
+RETIRED_KEYS_FILE = "CARELEDGER_CHECKPOINT_RETIRED_KEYS_FILE"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Settings:
     http_read_timeout: float = DEFAULT_READ_TIMEOUT  # seconds to send a whole request
     wal_checkpoint_every: float = 30.0  # seconds idle between DuckDB checkpoints of the WAL
     checkpoint_key_file: Path | None = None  # the key signed checkpoints are signed with
+    retired_keys_file: Path | None = None  # verifier keys rotated out, one a line
     checkpoint_every: float = 10.0  # seconds at most between signed checkpoints as the log grows
     rebuild_workers: int = 0  # processes for a rebuild on open; 0: one per available core
 
@@ -66,6 +68,7 @@ class Settings:
             checkpoint_key_file=Path(env[CHECKPOINT_KEY_FILE])
             if env.get(CHECKPOINT_KEY_FILE)
             else None,
+            retired_keys_file=Path(env[RETIRED_KEYS_FILE]) if env.get(RETIRED_KEYS_FILE) else None,
             checkpoint_every=_above_zero(
                 env, "CARELEDGER_CHECKPOINT_EVERY", float, cls.checkpoint_every
             ),

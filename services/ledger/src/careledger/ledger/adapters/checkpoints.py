@@ -33,3 +33,12 @@ def record(con: duckdb.DuckDBPyConnection, signed: Signed) -> None:
         "INSERT INTO checkpoints VALUES (?, ?, ?, ?)",
         [signed.size, signed.root, signed.note, signed.signed_at],
     )
+
+
+def after(con: duckdb.DuckDBPyConnection, size: int) -> list[Signed]:
+    """The checkpoints kept with a larger size than ``size``, smallest first."""
+    rows = con.execute(
+        "SELECT size, root, note, signed_at FROM checkpoints WHERE size > ? ORDER BY size",
+        [size],
+    ).fetchall()
+    return [Signed(s, bytes(r), n, at) for s, r, n, at in rows]

@@ -21,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
@@ -165,6 +166,20 @@ def open_note(note: str, verifier: Verifier) -> str:
             f"it is signed by {', '.join(seen)}"
         )
     return text
+
+
+def open_by_any(note: str, verifiers: Sequence[Verifier]) -> str:
+    """The text of ``note`` if one of ``verifiers`` signed it (a log's current key and the
+    keys rotated out of it); NoteError naming the keys it is signed by if none did."""
+    if not verifiers:
+        raise NoteError("no verifier key to open the note with")
+    problems = []
+    for verifier in verifiers:
+        try:
+            return open_note(note, verifier)
+        except NoteError as exc:
+            problems.append(str(exc))
+    raise NoteError(problems[0] if len(problems) == 1 else "; ".join(dict.fromkeys(problems)))
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ def _history(url: str, args: argparse.Namespace) -> int:
     if args.check:
         checked = proof_checks.check_proof(args)
         _print(checked)
-        return 0 if checked["ok"] else 1
+        return (
+            0 if checked["ok"] else 2 if checked["proves_less"] and not checked["problems"] else 1
+        )
     if not args.subject_id:
         raise SystemExit("careledger audit proof: give SUBJECT_ID, or --check FILE")
     bundle = call(url, f"/v1/subjects/{args.subject_id}/proof")
@@ -88,8 +90,13 @@ def _checkpoint(url: str, args: argparse.Namespace) -> int:
     except proof_checks.CheckpointProblem as exc:
         _print({"ok": False, "problems": [str(exc)]})
         return 1
+    if old.origin != key.name:
+        _print(
+            {"ok": False, "problems": [f"the checkpoints are of {old.origin!r}, not {key.name!r}"]}
+        )
+        return 1
     if args.proof is not None:
-        proof = json.loads(args.proof.read_text())
+        proof = proof_checks.read_json(args.proof, "careledger audit checkpoint --check")
     elif 0 < old.size < new.size:
         proof = call(
             url, "/v1/ledger/proofs/consistency", {"from": str(old.size), "to": str(new.size)}

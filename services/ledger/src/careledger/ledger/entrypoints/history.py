@@ -2,11 +2,13 @@
 subject's proof bundle. Thin: parse, call the application, reply."""
 
 import datetime as dt
+import re
 from typing import Any
 
 import duckdb
 from litestar import Request, Response, get
 
+from careledger.contracts.vocabulary import OPAQUE_ID_PATTERN
 from careledger.ledger.entrypoints.proofs import signed_now
 from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
 from careledger.ledger.queries.as_of import (
@@ -21,6 +23,7 @@ from careledger.ledger.queries.proof import NoCheckpoint, proof_bundle
 from careledger.ledger.queries.registers import UnknownFilter
 
 HttpRequest = Request[Any, Any, Any]
+SUBJECT = re.compile(OPAQUE_ID_PATTERN)
 AXIS_HELP = (
     "axis is occurred (when it happened, the default) or recorded (when the stream stored it)"
 )
@@ -98,6 +101,8 @@ async def proof(request: HttpRequest) -> Response[bytes]:
     """Signs a checkpoint of everything applied first, so the bundle is current (if the
     ledger is not applying, the latest checkpoint's tree is what the bundle covers)."""
     subject_id: str = request.path_params["subject_id"]
+    if not SUBJECT.fullmatch(subject_id):
+        return refusal(400, "subject_id", "pattern", "subject_id is a lowercase UUID or a ULID")
     await signed_now(request)
     signer = service_of(request).signer
     try:

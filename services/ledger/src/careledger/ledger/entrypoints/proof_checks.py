@@ -34,17 +34,32 @@ def verifier(key: str | None, command: str) -> Verifier:
 def check_proof(args: argparse.Namespace) -> dict[str, Any]:
     command = "careledger audit proof --check"
     key = verifier(args.key, command)
-    try:
-        bundle = json.loads(args.check.read_text())
-    except (OSError, ValueError) as exc:
-        raise SystemExit(f"{command}: cannot read {args.check}: {exc}") from None
+    bundle = read_json(args.check, command)
     checked = check_bundle(bundle, key)
     return {
-        "ok": checked.ok,
+        "ok": checked.ok and not checked.warnings,  # a first-version bundle proves less
+        "proves_less": bool(checked.warnings),
         "file": str(args.check),
         "problems": checked.problems,
         "warnings": checked.warnings,
     }
+
+
+def read_json(path: Path, command: str) -> Any:
+    """The JSON in ``path``; a key given twice in an object is refused (readers disagree on
+    which one counts)."""
+
+    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            twice = sorted({k for k in keys if keys.count(k) > 1})
+            raise ValueError(f"a key given twice in one object: {', '.join(twice)}")
+        return dict(pairs)
+
+    try:
+        return json.loads(path.read_text(), object_pairs_hook=once)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{command}: cannot read {path}: {exc}") from None
 
 
 def read_checkpoint(path: Path, key: Verifier, what: str) -> Checkpoint:
@@ -64,6 +79,8 @@ def check_checkpoints(old: Checkpoint, new: Checkpoint, proof: dict[str, Any]) -
     """Problems with ``new`` extending ``old`` by ``proof`` (the consistency route's JSON)."""
     if old.origin != new.origin:
         return [f"the checkpoints are of two logs: {old.origin!r} and {new.origin!r}"]
+    if "consistency_path" not in proof and "errors" in proof:
+        return [f"the ledger gave no consistency proof: {proof['errors'][0].get('message')}"]
     if old.size > new.size:
         return [f"the old checkpoint (size {old.size}) is larger than the new ({new.size})"]
     try:

@@ -3,6 +3,7 @@ checks it, inclusion and consistency proofs, and where the ledger's own checks s
 Thin: parse, call the queries, reply."""
 
 import asyncio
+import re
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -35,20 +36,30 @@ async def _latest(request: HttpRequest) -> Response[bytes]:
 async def sign_checkpoint(request: HttpRequest) -> Response[bytes]:
     """Sign a checkpoint of everything applied so far (if the tree grew), and answer it."""
     if await signed_now(request) is False:
-        return refusal(503, "$", "checkpoint", "the ledger is not applying: no checkpoint signed")
+        message = (
+            "no checkpoint signed: the ledger is not applying, or not signing before the "
+            "verify at start has passed (GET /v1/ledger/integrity)"
+        )
+        return refusal(503, "$", "checkpoint", message)
     return await _latest(request)
 
 
 async def signed_now(request: HttpRequest) -> bool:
-    """Ask the runner for a checkpoint of what it holds; False if it is not applying."""
-    runner = service_of(request).runner
-    if runner is None or not runner.health.applying:
-        return False
-    try:
-        await asyncio.wait_for(runner.checkpoint_now(), ON_DEMAND_WAIT)
-    except TimeoutError:
-        return False
-    return True
+    """Ask the runner for a checkpoint of what it holds, waiting (a bounded time) for it to
+    start signing: it does once the verify at start has passed. False if it did not sign."""
+    service = service_of(request)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ON_DEMAND_WAIT
+    while service.integrity.state != "failed" and loop.time() < deadline:
+        runner = service.runner
+        if runner is not None and runner.signing is not None and runner.health.applying:
+            try:
+                await asyncio.wait_for(runner.checkpoint_now(), deadline - loop.time())
+            except TimeoutError:
+                return False
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 @get("/v1/ledger/key", media_type=TEXT)
@@ -102,9 +113,12 @@ def _whole(request: HttpRequest, name: str, optional: bool = False) -> Any:
     raw = request.query_params.get(name)
     if raw is None and optional:
         return None
-    if raw is None or not raw.isdecimal() or len(raw) > 19:
+    if raw is None or not _DIGITS.fullmatch(raw):
         return refusal(400, name, "integer", f"{name} is a whole number (got {raw!r})")
     return int(raw)
+
+
+_DIGITS = re.compile("[0-9]{1,18}")  # ASCII only (str.isdecimal takes any script's digits)
 
 
 ROUTES = [latest_checkpoint, sign_checkpoint, key, inclusion_proof, consistency_proof, integrity]

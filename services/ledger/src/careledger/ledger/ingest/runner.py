@@ -121,7 +121,7 @@ class LedgerRunner:
         self._ahead: Ingested | None = None  # the next batch, ingested while one committed
         self.signing = signing
         self._signed = time.monotonic()
-        self._unpublished: Signed | None = None
+        self._unpublished: list[Signed] = []  # kept in the file, not yet on the stream
         self._asked: list[asyncio.Future[None]] = []  # callers waiting for a checkpoint
 
     async def start(self) -> None:
@@ -173,14 +173,20 @@ class LedgerRunner:
 
     async def checkpoint_now(self) -> None:
         """Have a checkpoint signed of everything committed so far (the caller bounds the
-        wait: the loop signs only while it is applying)."""
+        wait: the loop signs only while it is applying and signing)."""
         waiter = asyncio.get_running_loop().create_future()
         self._asked.append(waiter)
         await waiter
 
+    def sign_from_now(self, signing: Signing, unpublished: list[Signed]) -> None:
+        """Start signing (once the ledger trusts its file), publishing first the kept
+        checkpoints the stream lacks."""
+        self._unpublished = list(unpublished)
+        self.signing = signing
+
     async def _sign_when_due(self) -> None:
         """Sign a checkpoint when asked, or when ``every`` has passed and the tree grew;
-        then publish what is kept and not yet published."""
+        then publish, in order, what is kept and not yet published."""
         signing = self.signing
         if signing is None:
             return
@@ -191,16 +197,18 @@ class LedgerRunner:
             signed = await asyncio.to_thread(
                 self.store.sign_checkpoint, signing.signer, dt.datetime.now(dt.UTC)
             )
-            self._unpublished = signed or self._unpublished
+            if signed is not None:
+                self._unpublished.append(signed)
         for waiter in asked:
             if not waiter.done():
                 waiter.set_result(None)
-        if self._unpublished is not None:
+        while self._unpublished:
             try:
-                await signing.publish(self._unpublished)
-                self._unpublished = None
+                await signing.publish(self._unpublished[0])
             except Exception as exc:  # kept in the file: published on a later step
                 log.warning("checkpoint not published yet: %s", reason(exc))
+                return
+            self._unpublished.pop(0)
 
     async def _ingest_next(self, position: Position, store: Store) -> Ingested | None:
         delivery = await self.consumer.fetch()

@@ -7,11 +7,14 @@ that fails (malformed input is a problem reported, never an exception).
 
 import base64
 import binascii
+import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from careledger.contracts.vocabulary import OPAQUE_ID_PATTERN
 from careledger.ledger.domain.chain import link
 from careledger.ledger.domain.merkle import leaf, leaf_hash, verify_inclusion
 from careledger.ledger.domain.note import (
@@ -28,6 +31,9 @@ from careledger.ledger.queries.proof import (
     statement_text,
 )
 
+SECOND_VERSION_FIELDS = ("subject_prev", "leaf_index", "inclusion_path")
+SUBJECT = re.compile(OPAQUE_ID_PATTERN)
+MAX_SEQUENCE = 2**63 - 1
 FIRST_VERSION_WARNING = (
     "a careledger-proof/1 bundle: its chain links are checked, but nothing in it is signed "
     "and an item left out of it cannot be seen; ask the ledger for a careledger-proof/2 one"
@@ -46,7 +52,7 @@ class Checked:
 
 def check_bundle(bundle: Any, verifier: Verifier) -> Checked:
     if isinstance(bundle, Mapping) and bundle.get("format") == FIRST_FORMAT:
-        return Checked(check_first_version(bundle), [FIRST_VERSION_WARNING])
+        return _first_version(bundle)
     if not isinstance(bundle, Mapping) or bundle.get("format") != FORMAT:
         found = bundle.get("format") if isinstance(bundle, Mapping) else type(bundle).__name__
         return Checked([f"format is {found!r}, not {FORMAT!r} or {FIRST_FORMAT!r}"])
@@ -56,24 +62,46 @@ def check_bundle(bundle: Any, verifier: Verifier) -> Checked:
         return Checked([f"checkpoint: {exc}"])
     if checkpoint.origin != verifier.name:
         return Checked([f"checkpoint: of the log {checkpoint.origin!r}, not {verifier.name!r}"])
-    items = bundle.get("items")
+    items, subject = bundle.get("items"), bundle.get("subject_id")
     if not isinstance(items, list):
         return Checked(["items is not a list"])
-    subject = bundle.get("subject_id")
+    if not isinstance(subject, str) or not SUBJECT.fullmatch(subject):
+        return Checked([f"subject_id {subject!r} is not an opaque id"])
     problems = _check_statement(bundle, checkpoint, items, verifier)
     previous = 0
     for n, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            problems.append(f"item {n}: not an object")
+            continue
         found = _check_item(item, subject, previous, checkpoint)
-        if found:
-            where = (
-                f"item {n} (sequence {item.get('sequence') if isinstance(item, Mapping) else '?'})"
-            )
-            problems += [f"{where}: {p}" for p in found]
-        previous = item.get("sequence", -1) if isinstance(item, Mapping) else -1
+        problems += [f"item {n} (sequence {item.get('sequence')}): {p}" for p in found]
+        previous = item.get("sequence", -1)
+    return Checked(problems + _check_erased(bundle.get("erased"), items))
+
+
+def _first_version(bundle: Mapping[str, Any]) -> Checked:
+    """A first-version bundle proves less; one that carries second-version fields is a
+    second-version bundle relabelled to escape its signatures."""
+    raw = bundle.get("items")
+    items: list[Any] = raw if isinstance(raw, list) else []
+    later = {"checkpoint", "statement"} & set(bundle) or {
+        k for i in items if isinstance(i, Mapping) for k in SECOND_VERSION_FIELDS if k in i
+    }
+    if later:
+        named = ", ".join(sorted(later))
+        return Checked([f"a {FIRST_FORMAT} bundle with {FORMAT} fields ({named}): relabelled?"])
+    return Checked(check_first_version(bundle), [FIRST_VERSION_WARNING])
+
+
+def _check_erased(erased: Any, items: list[Any]) -> list[str]:
+    """``erased`` is null without a SubjectErased item, else that item's own fields."""
     erasures = [i for i in items if isinstance(i, Mapping) and i.get("type") == "SubjectErased"]
-    if bool(bundle.get("erased")) != bool(erasures):
-        problems.append("erased does not agree with the items (a SubjectErased item, or none)")
-    return Checked(problems)
+    if not erasures:
+        return [] if erased is None else ["erased names an erasure no item holds"]
+    expected = {k: erasures[0].get(k) for k in ("sequence", "event_id", "occurred_at")}
+    if erased != expected:
+        return ["erased does not agree with the SubjectErased item"]
+    return []
 
 
 def _check_statement(
@@ -135,10 +163,21 @@ def _check_item(item: Any, subject: Any, previous: int, checkpoint: Checkpoint) 
     ):
         if not isinstance(event, dict) or event.get(key) != expected:
             problems.append(f"payload {key} is not {expected!r}")
+    if isinstance(event, dict) and _instant(event.get("occurred_at")) != _instant(
+        item.get("occurred_at")
+    ):
+        problems.append("occurred_at is not the payload's")
     return problems
 
 
+def _instant(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _whole(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{value!r} is not a whole number")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEQUENCE:
+        raise ValueError(f"{value!r} is not a whole number up to 2**63 - 1")
     return value

@@ -3,19 +3,24 @@
 Cheap, so it runs every start:
 
 1. The tree holds one leaf per event.
-2. The root of the stored tree at the last signed checkpoint's size is the root that
-   checkpoint signed, and the note's signature by the ledger's key holds.
-3. Every leaf after that checkpoint follows from its event (sequence, subject link, chain
+2. Every checkpoint it is anchored to opens with a trusted key (the current one, or one
+   rotated out): the last one kept in the file (whose row must say what its note says),
+   and the last one published on the checkpoint stream, which denies delete and purge, so
+   deleting rows from the file does not remove the anchor. The stored tree's root at each
+   one's size must be the root it signed.
+3. Every leaf after the latest anchor follows from its event (sequence, subject link, chain
    hash, payload), each event's chain hash from its bytes and the hash before it, and the
-   last one is the position's head.
+   position's head is the last event's hash.
 
 An edit before the last checkpoint that leaves the tree alone (an event's bytes changed
 and the chain hashes after it recomputed) passes these: the full ``verify``, which the
 ledger also runs in the background at start, recomputes every leaf and compares the log
-with the stream, and names the first sequence that differs.
+with the stream, and names the first sequence that differs. The ledger signs no new
+checkpoint before that verify has passed.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,8 +29,13 @@ import duckdb
 from careledger.ledger.adapters import checkpoints, tree
 from careledger.ledger.domain.chain import GENESIS, link
 from careledger.ledger.domain.merkle import Frontier, leaf, leaf_hash
-from careledger.ledger.domain.note import NoteError, Verifier, open_note, parse_checkpoint
-from careledger.ledger.domain.signed import Signed
+from careledger.ledger.domain.note import (
+    Checkpoint,
+    NoteError,
+    Verifier,
+    open_by_any,
+    parse_checkpoint,
+)
 
 TAIL_LIMIT = 200_000  # leaves checked at open past the last checkpoint; beyond: verify's
 
@@ -44,37 +54,49 @@ class Integrity:
         self.checked_at = dt.datetime.now(dt.UTC)
 
 
-def check_at_open(con: duckdb.DuckDBPyConnection, verifier: Verifier) -> list[str]:
-    """Every problem found, each naming what failed; [] if none."""
+def check_at_open(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[Verifier], published: str | None
+) -> list[str]:
+    """Every problem found, each naming what failed; [] if none. ``keys``: the verifier
+    keys of the log; ``published``: the last note on the checkpoint stream, if any."""
     events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     leaves = tree.size(con)
     if leaves != events:
         return [f"the Merkle tree has {leaves} leaves for {events} events"]
+    problems: list[str] = []
+    anchors: list[tuple[str, Checkpoint]] = []
     latest = checkpoints.latest(con)
-    problems = _check_checkpoint(con, latest, verifier) if latest else []
-    return problems + _check_tail(con, latest.size if latest else 0)
-
-
-def _check_checkpoint(
-    con: duckdb.DuckDBPyConnection, latest: Signed, verifier: Verifier
-) -> list[str]:
-    where = f"the checkpoint of size {latest.size} signed at {latest.signed_at.isoformat()}"
-    problems = []
-    ours = f"\n\u2014 {verifier.name} " in latest.note
-    if ours:  # a note signed only by a key rotated out is checked by its own verifier key
+    if latest is not None:
+        where = f"the checkpoint of size {latest.size} kept in the file"
         try:
-            checkpoint = parse_checkpoint(open_note(latest.note, verifier))
+            kept = parse_checkpoint(open_by_any(latest.note, keys))
+            anchors.append((where, kept))
+            if (kept.size, kept.root) != (latest.size, latest.root):
+                problems.append(f"{where}: its row names another size or root than its note")
+            if kept.size > leaves:
+                problems.append(f"{where}: beyond the file's tree of {leaves} leaves")
         except NoteError as exc:
-            return [f"{where}: {exc}"]
-        if (checkpoint.size, checkpoint.root) != (latest.size, latest.root):
-            problems.append(f"{where}: its note names another size or root than its row")
-    stored = Frontier.of(latest.size, tree.Reader(con).subtree).root()
-    if stored != latest.root:
-        problems.append(
-            f"{where}: the stored tree's root at that size differs from the signed one "
-            "(the file was changed; the background verify names the first sequence)"
-        )
-    return problems
+            problems.append(f"{where}: {exc}")
+    if published is not None:
+        where = "the checkpoint last published on the checkpoint stream"
+        try:
+            anchors.append((where, parse_checkpoint(open_by_any(published, keys))))
+        except NoteError as exc:
+            problems.append(f"{where}: {exc}")
+    reader = tree.Reader(con)
+    for where, checkpoint in anchors:
+        if checkpoint.size > leaves:  # published after a backup the file was restored from
+            continue
+        if Frontier.of(checkpoint.size, reader.subtree).root() != checkpoint.root:
+            problems.append(
+                f"{where} (size {checkpoint.size}): the stored tree's root at that size "
+                "differs from the signed one (the file was changed; the background verify "
+                "names the first sequence)"
+            )
+    if problems:
+        return problems
+    covered = max((c.size for _, c in anchors if c.size <= leaves), default=0)
+    return _check_tail(con, covered) + _check_head(con)
 
 
 def _check_tail(con: duckdb.DuckDBPyConnection, first_leaf: int) -> list[str]:
@@ -96,9 +118,23 @@ def _check_tail(con: duckdb.DuckDBPyConnection, first_leaf: int) -> list[str]:
         if leaf_hash(leaf(sequence, prev, chain, payload)) != bytes(leaf_h):
             return [f"sequence {sequence}: its leaf (index {index}) does not match the event"]
         before = chain
-    head = con.execute("SELECT hash FROM ledger_position WHERE id = 1").fetchall()
-    if rows and head and bytes(head[0][0]) != before:
+    return []
+
+
+def _check_head(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The position: the last event's hash, at or past the last sequence held."""
+    head = con.execute("SELECT sequence, hash FROM ledger_position WHERE id = 1").fetchall()
+    last = con.execute(
+        "SELECT (SELECT hash FROM events ORDER BY sequence DESC LIMIT 1), "
+        "greatest((SELECT max(sequence) FROM events), (SELECT max(sequence) FROM rejected))"
+    ).fetchall()[0]
+    if not head:
+        return [] if last[1] is None else ["the position is missing, with events held"]
+    sequence, hash_ = head[0][0], bytes(head[0][1])
+    if hash_ != (bytes(last[0]) if last[0] is not None else GENESIS):
         return ["the position's head hash is not the last event's hash"]
+    if sequence != (last[1] or 0):
+        return [f"the position says sequence {sequence}, the last one held is {last[1]}"]
     return []
 
 

@@ -46,7 +46,10 @@ class NoCheckpoint(LookupError):
 
 def statement_text(subject_id: str, size: int, root: bytes, sequences: list[int]) -> str:
     """What the ledger signs about a subject: every sequence it holds about them in the
-    tree of ``size`` leaves (an omission is then a signed statement, not an invisible one)."""
+    tree of ``size`` leaves (an omission is then a signed statement, not an invisible one).
+    The subject id is one token: ValueError for one with whitespace in it."""
+    if not subject_id or any(c.isspace() for c in subject_id):
+        raise ValueError(f"a subject id has no whitespace: {subject_id!r}")
     lines = [
         STATEMENT,
         f"subject {subject_id}",
@@ -203,6 +206,8 @@ def _check_item(item: Mapping[str, Any], subject_id: Any) -> list[str]:
         sequence = int(item["sequence"])
     except (KeyError, ValueError, TypeError, binascii.Error) as exc:
         return [f"unreadable ({exc!r})"]
+    if not 0 <= sequence < 2**63:
+        return [f"sequence {sequence} is not a stream sequence"]
     problems = []
     if len(prev_hash) != 32 or link(prev_hash, sequence, payload) != hash_:
         problems.append("hash does not match prev_hash, sequence and payload")

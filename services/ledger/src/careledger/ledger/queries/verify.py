@@ -3,9 +3,11 @@
 1. The hash chain recomputed from the stored bytes matches every stored hash, and every
    event has its key (``event_key``: what the duplicate check asks) and no other.
 2. Every message of the stream is in the ledger (as an event with the same bytes, or as a
-   rejection), and the ledger holds nothing the stream lacks. An event's ``recorded_at``,
-   which the chain does not cover, is the instant the stream stored it (unless it is a
-   claim kept from before the ledger read the server's clock: ``recorded_clock``).
+   rejection), and the ledger holds nothing the stream lacks but what came before the
+   first message the stream retains (its max age dropped them: checks 1 and 3 cover them).
+   An event's ``recorded_at``, which the chain does not cover, is the instant the stream
+   stored it (unless it is a claim kept from before the ledger read the server's clock:
+   ``recorded_clock``).
 3. Every leaf of the Merkle tree follows from its event (its subject link included), every
    stored node from the leaves, and every signed checkpoint's root from the tree.
 4. Every projection equals a fresh rebuild from the events.
@@ -16,7 +18,7 @@ The report names the first sequence (or projection row) that differs.
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -41,6 +43,7 @@ class Report:
     events: int = 0
     rejected: int = 0
     stream_messages: int | None = None
+    before_stream: int = 0  # held, and before the first message the stream still retains
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -141,16 +144,32 @@ def _compare_nodes(con: duckdb.DuckDBPyConnection, nodes: list[Node], report: Re
 async def compare_with_stream(
     con: duckdb.DuckDBPyConnection, stream: StreamMessages, report: Report
 ) -> None:
-    held = _rows(
+    held = _rows_off_the_loop(
         con,
         "SELECT sequence, payload, recorded_at, recorded_clock = 'server', NULL FROM events "
         "UNION ALL SELECT sequence, NULL, NULL, FALSE, payload_sha256 FROM rejected "
         "ORDER BY sequence",
     )
+    try:
+        await _compare(con, stream, held, report)
+    finally:
+        await held.aclose()  # its cursor, when the comparison stops early
+
+
+async def _compare(
+    con: duckdb.DuckDBPyConnection,
+    stream: StreamMessages,
+    held: AsyncGenerator[tuple, None],  # type: ignore[type-arg]
+    report: Report,
+) -> None:
     report.rejected = con.execute("SELECT count(*) FROM rejected").fetchall()[0][0]
     report.stream_messages = 0
-    mine = next(held, None)
+    mine = await anext(held, None)
     async for sequence, data, stored_at in stream:
+        if not report.stream_messages:  # what retention (max age) dropped is not missing
+            while mine is not None and mine[0] < sequence:
+                report.before_stream += 1
+                mine = await anext(held, None)
         report.stream_messages += 1
         if mine is None or mine[0] > sequence:
             if not report.problems:
@@ -174,7 +193,7 @@ async def compare_with_stream(
                 f"stream stored it ({stored_at.isoformat()})"
             )
             return
-        mine = next(held, None)
+        mine = await anext(held, None)
     if mine is not None and not report.problems:
         report.problems.append(f"sequence {mine[0]}: in the ledger, not in the stream")
 
@@ -204,6 +223,20 @@ def compare_with_rebuild(
                     f"{table.name} has {len(live)} rows, a rebuild has {len(rebuilt)}"
                 )
     fresh.close()
+
+
+async def _rows_off_the_loop(
+    con: duckdb.DuckDBPyConnection, sql: str, chunk: int = 10_000
+) -> AsyncGenerator[tuple, None]:  # type: ignore[type-arg]
+    """``_rows``, each chunk read in a worker thread: the stream's side runs on the loop."""
+    cursor = duck.cursor(con)
+    try:
+        await asyncio.to_thread(cursor.execute, sql)
+        while rows := await asyncio.to_thread(cursor.fetchmany, chunk):
+            for row in rows:
+                yield row
+    finally:
+        cursor.close()
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, chunk: int = 10_000) -> Iterator[tuple]:  # type: ignore[type-arg]
