@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULT_PREFIX = "BENCH-RESULT "
 # Phases of the ledger's loop (``bench.ledger``) that ``bench.report`` judges by name.
 TREE_PHASE = "commit: Merkle tree"  # inside the commit, as the projections' parts are
+LEAVES_PHASE = "ingest: Merkle leaves"  # inside ingest, which overlaps the commit
 SIGNING_PHASE = "checkpoint signing"  # between batches, on the loop's own path
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from nats.js.errors import NotFoundError
 
-from bench.common import SIGNING_PHASE, TREE_PHASE, RssSampler, child_args, emit
+from bench.common import LEAVES_PHASE, SIGNING_PHASE, TREE_PHASE, RssSampler, child_args, emit
 from bench.stack import connect
 from careledger.contracts.subjects import EVENT_STREAM
 from careledger.ledger.adapters.consumer import LedgerConsumer
@@ -70,6 +70,10 @@ def _time_tree(phases: Phases) -> None:
     except ImportError:
         return
     tree.append = _timed(phases, TREE_PHASE, tree.append)
+    from careledger.ledger.ingest import ingest as ingest_module
+
+    if hasattr(ingest_module, "grow_tree"):  # the leaves hashed in ingest, off the commit
+        ingest_module.grow_tree = _timed(phases, LEAVES_PHASE, ingest_module.grow_tree)
 
 
 def _signing(published: list[int]) -> dict[str, Any]:

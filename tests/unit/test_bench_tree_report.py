@@ -3,12 +3,13 @@ ledger's loop, judged against 10%, and the proofs' p99, judged against 50 ms at 
 
 from typing import Any
 
-from bench.common import SIGNING_PHASE, TREE_PHASE
+from bench.common import LEAVES_PHASE, SIGNING_PHASE, TREE_PHASE
 from bench.report import (
     _phase_split,
     planted_rows,
     proof_rows,
     proof_target,
+    tree_cost,
     tree_target,
     where_the_time_goes,
 )
@@ -78,7 +79,16 @@ def test_signing_is_a_phase_of_the_loop_and_the_tree_a_part_of_the_commit() -> N
     table = "\n".join(where_the_time_goes(results))
     assert "| checkpoint signing | 0.50 | 5% | 25.0 ms |" in table
     assert "| ↳ commit: Merkle tree | 0.60 | 6% | 30.0 ms |" in table
-    assert "11.0% of the loop (at most 10%)" in table
+    assert "11.0% of the loop (at most 10%;" in table
+
+
+def test_the_leaves_hashed_in_ingest_count_in_the_trees_share() -> None:
+    run = ledger_run(tree=0.2, signing=0.1)
+    run["100000"]["phases_s"][LEAVES_PHASE] = 0.4
+    cost = tree_cost(run["100000"])
+    assert cost is not None and abs(cost["share"] - 0.07) < 1e-9
+    table = "\n".join(where_the_time_goes({"ledger": run}))
+    assert "| ↳ ingest: Merkle leaves | 0.40 | 4% | 20.0 ms |" in table
 
 
 def test_proofs_meet_their_target_only_when_measured_at_ten_million_events() -> None:

@@ -106,6 +106,9 @@ def test_the_store_may_answer_from_either_side_of_the_commit(tmp_path: Path, ans
     try:
         assert view.known(ids) == {first[0].event_id}
         assert view.existing(refs) == {("contact", first[0].contact_id)}  # type: ignore[attr-defined]
+        subject = first[-1].subject_id
+        last = max(m.sequence for m in messages(first, 1) if m.data and subject in m.data.decode())
+        assert view.latest_of_subjects({subject, an_id("unseen")}) == {subject: last}
     finally:
         store.close()
 

@@ -50,7 +50,8 @@ def test_every_applied_event_is_a_leaf_committed_with_its_batch(tmp_path: Path) 
         assert [s for s, _, _ in leaves] == [s for s, _, _ in events]
         for (sequence, prev, h), (_, chain, payload) in zip(leaves, events, strict=True):
             assert h == leaf_hash(leaf(sequence, prev, bytes(chain), bytes(payload)))
-        assert ledger.store.frontier().root() == root_of([h for _, _, h in leaves])
+        root = root_of([h for _, _, h in leaves])
+        assert ledger.store.position().tree.root() == ledger.position.tree.root() == root
         kept = ledger.store.con.execute("SELECT level, idx FROM tree_nodes ORDER BY idx").fetchall()
         assert kept == [(8, 0), (8, 1)]  # 600 leaves: two complete tiles of 256
     finally:
@@ -77,7 +78,7 @@ def test_proofs_from_stored_tiles_verify_against_the_root(tmp_path: Path) -> Non
         hashes = [h for _, _, h in stored_leaves(store)]
         size = len(hashes)
         reader = tree.Reader(store.cursor())
-        root = store.frontier().root()
+        root = store.position().tree.root()
         for index in (0, 255, 256, 1000, 2047, size - 1):
             proof = inclusion_proof(index, size, reader.subtree)
             assert verify_inclusion(index, size, hashes[index], proof, root)
@@ -95,7 +96,7 @@ def test_a_failed_commit_leaves_the_tree_as_the_file_has_it(
     ledger = Ledger(tmp_path / "l.duckdb")
     try:
         ledger.feed(opened(1), opened(2))
-        before = ledger.store.frontier()
+        before = ledger.store.position().tree
 
         def disk_full(*_: object) -> None:
             raise OSError("No space left on device")
@@ -104,12 +105,12 @@ def test_a_failed_commit_leaves_the_tree_as_the_file_has_it(
             patch.setattr(store_module.tables, "apply", disk_full)  # after the tree's rows
             with pytest.raises(OSError, match="No space"):
                 ledger.feed(opened(3))
-        assert ledger.store.frontier() == before
+        assert ledger.store.position().tree == before
         assert tree.size(ledger.store.con) == 2
         ledger.position = ledger.store.position()
         ledger.feed(opened(4))
         hashes = [h for _, _, h in stored_leaves(ledger.store)]
-        assert ledger.store.frontier().root() == root_of(hashes) and len(hashes) == 3
+        assert ledger.store.position().tree.root() == root_of(hashes) and len(hashes) == 3
     finally:
         ledger.close()
 
@@ -118,12 +119,12 @@ def test_a_file_written_before_the_tree_gets_one_on_open(tmp_path: Path) -> None
     path = tmp_path / "l.duckdb"
     ledger = Ledger(path)
     ledger.feed(*(opened(n, an_id(f"s{n % 5}")) for n in range(300)))
-    root, leaves = ledger.store.frontier().root(), stored_leaves(ledger.store)
+    root, leaves = ledger.store.position().tree.root(), stored_leaves(ledger.store)
     ledger.store.con.execute("DROP TABLE tree_leaves; DROP TABLE tree_nodes")
     ledger.close()
     store = LedgerStore(path, shipped_policy())
     try:
-        assert store.frontier().root() == root
+        assert store.position().tree.root() == root
         assert stored_leaves(store) == leaves
     finally:
         store.close()

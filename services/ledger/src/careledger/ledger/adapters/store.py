@@ -83,7 +83,6 @@ class LedgerStore:
         self._clock_the_log()
         self._hash_the_rejected()
         self._plant_the_tree()
-        self._frontier: Frontier | None = None  # the tree's right edge; None: read it again
         self._bring_projections_up_to_date()
         self.checkpoint()  # a WAL left by a crash is folded in once, not replayed each start
         # ``known`` and ``existing`` ask on a connection of their own: the runner ingests
@@ -122,16 +121,10 @@ class LedgerStore:
                     edge, chunk = tree.store(self.con, edge, chunk), []
             tree.store(self.con, edge, chunk)
 
-    def frontier(self) -> Frontier:
-        """The tree's right edge as committed (read from the file after a failed commit)."""
-        if self._frontier is None:
-            self._frontier = tree.frontier(self.con)
-        return self._frontier
-
     def sign_checkpoint(self, signer: Signer, now: dt.datetime) -> Signed | None:
         """Sign and keep a checkpoint of the tree as committed, if it grew since the last
         one (None if not). The note's origin is the key's name."""
-        edge, last = self.frontier(), checkpoints.latest(self.con)
+        edge, last = tree.frontier(self.con), checkpoints.latest(self.con)
         if edge.size == 0 or (last is not None and last.size >= edge.size):
             return None
         root = edge.root()
@@ -256,7 +249,12 @@ class LedgerStore:
         rows = self.con.execute(
             "SELECT sequence, hash FROM ledger_position WHERE id = 1"
         ).fetchall()
-        return Position(rows[0][0], bytes(rows[0][1])) if rows else Position()
+        edge = tree.frontier(self.con)
+        return Position(rows[0][0], bytes(rows[0][1]), edge) if rows else Position(tree=edge)
+
+    def latest_of_subjects(self, subject_ids: Collection[str]) -> dict[str, int]:
+        """The sequence of each subject's latest event the tree holds (``adapters/tree``)."""
+        return tree.latest_of_subjects(self._reader, subject_ids)
 
     def known(self, event_ids: Collection[str]) -> set[str]:
         """Which of these event ids the ledger already holds: their keys find the
@@ -306,17 +304,13 @@ class LedgerStore:
     def commit(self, outcome: Outcome, previous: Position) -> None:
         """Events and their leaves in the tree, rejections, every projection and the
         position: all or nothing."""
-        try:
-            with self.transaction():
-                self.commit_rows(outcome, previous)
-        except BaseException:
-            self._frontier = None  # rolled back: the file's edge, not the one appended to
-            raise
+        with self.transaction():
+            self.commit_rows(outcome, previous)
 
     def commit_rows(self, outcome: Outcome, previous: Position) -> None:
         """What ``commit`` writes, inside the caller's transaction."""
         self._append_events(outcome, previous)
-        self._frontier = tree.append(self.con, self.frontier(), outcome.applied)
+        tree.append(self.con, previous.tree.size, outcome)
         self._append_rejected(outcome.rejected)
         for projection in self.projections:
             tables.apply(self.con, projection, outcome.applied)

@@ -15,21 +15,28 @@ event's own ``subject_id`` decides; only on a collision are that key's leaves re
 their subjects.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
 
 from careledger.ledger import duck
-from careledger.ledger.domain.applied import Applied
-from careledger.ledger.domain.merkle import Frontier, Node, leaf, leaf_hash, node_hash, split
+from careledger.ledger.domain.merkle import (
+    TILE,
+    Frontier,
+    Node,
+    leaf,
+    leaf_hash,
+    node_hash,
+    split,
+)
 from careledger.ledger.domain.projections.subject_key import TYPE as KEY_TYPE
 from careledger.ledger.domain.projections.subject_key import subject_key
 from careledger.ledger.duck import registered
+from careledger.ledger.ingest.ingest import Outcome
 
-TILE = 8  # levels per tile: tlog-tiles' height; tiles hold 2**TILE hashes
-WIDTH = 1 << TILE
+WIDTH = 1 << TILE  # hashes a tile holds
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS tree_leaves (
@@ -74,42 +81,44 @@ def frontier(con: duckdb.DuckDBPyConnection) -> Frontier:
     return Frontier.of(size(con), Reader(con).subtree)
 
 
-def append(con: duckdb.DuckDBPyConnection, edge: Frontier, applied: Sequence[Applied]) -> Frontier:
-    """Add the leaves of ``applied`` (in log order) to the stored tree; the new frontier."""
-    if not applied:
-        return edge
-    subjects = [a.event.subject_id for a in applied]
-    keys = [subject_key(s) for s in subjects]
-    latest = _latest_of_subjects(con, dict(zip(subjects, keys, strict=True)))
-    prevs, hashes = [], []
-    for a, subject in zip(applied, subjects, strict=True):
-        prev, latest[subject] = latest.get(subject, 0), a.sequence
-        prevs.append(prev)
-        hashes.append(leaf_hash(leaf(a.sequence, prev, a.hash, a.payload)))
-    return _stored(con, edge, [a.sequence for a in applied], keys, prevs, hashes)
+def append(con: duckdb.DuckDBPyConnection, size: int, outcome: Outcome) -> None:
+    """Store the leaves of a batch's applied events (hashed by ``ingest``) after the
+    ``size`` the tree had, and the nodes they complete."""
+    applied = outcome.applied
+    _stored(
+        con,
+        size,
+        [a.sequence for a in applied],
+        [subject_key(a.event.subject_id) for a in applied],
+        [a.subject_prev for a in applied],
+        [a.leaf_hash for a in applied],
+        outcome.nodes,
+    )
 
 
 def store(con: duckdb.DuckDBPyConnection, edge: Frontier, rows: Sequence[LeafRow]) -> Frontier:
-    """Append leaves already hashed (recomputed from the events)."""
+    """Append leaves recomputed from the events (planting a tree); the new frontier."""
+    new, nodes = edge.append([r.hash for r in rows], keep=TILE)
     keys = [subject_key(r.subject_id) for r in rows]
     prevs, hashes = [r.subject_prev for r in rows], [r.hash for r in rows]
-    return _stored(con, edge, [r.sequence for r in rows], keys, prevs, hashes)
+    _stored(con, edge.size, [r.sequence for r in rows], keys, prevs, hashes, nodes)
+    return new
 
 
 def _stored(
     con: duckdb.DuckDBPyConnection,
-    edge: Frontier,
+    size: int,
     sequences: list[int],
     keys: list[int],
     prevs: list[int],
     hashes: list[bytes],
-) -> Frontier:
+    nodes: list[Node],
+) -> None:
     if not hashes:
-        return edge
-    new, nodes = edge.append(hashes, keep=TILE)
+        return
     leaves = pa.table(
         [
-            pa.array(range(edge.size, edge.size + len(hashes)), pa.int64()),
+            pa.array(range(size, size + len(hashes)), pa.int64()),
             pa.array(sequences, pa.int64()),
             pa.array(keys, pa.uint32()),
             pa.array(prevs, pa.int64()),
@@ -122,7 +131,6 @@ def _stored(
     if nodes:
         with registered(con, "new_nodes", _nodes(nodes)):
             con.execute("INSERT INTO tree_nodes SELECT * FROM new_nodes")
-    return new
 
 
 def _nodes(nodes: list[Node]) -> pa.Table:
@@ -136,9 +144,11 @@ def _nodes(nodes: list[Node]) -> pa.Table:
     )
 
 
-def _latest_of_subjects(con: duckdb.DuckDBPyConnection, subjects: dict[str, int]) -> dict[str, int]:
-    """The sequence of each subject's latest leaf (subjects without one are left out);
-    ``subjects``: each subject id with its key."""
+def latest_of_subjects(
+    con: duckdb.DuckDBPyConnection, subject_ids: Collection[str]
+) -> dict[str, int]:
+    """The sequence of each subject's latest leaf (subjects without one are left out)."""
+    subjects = {s: subject_key(s) for s in subject_ids}
     keys = pa.table({"key": pa.array(sorted(set(subjects.values())), pa.uint32())})
     with registered(con, "asked_keys", keys):
         candidates = con.execute(

@@ -1,5 +1,5 @@
-"""An event as the ledger applied it: its place in the log, its hash, and when the log
-recorded it."""
+"""An event as the ledger applied it: its place in the log, its hash, its leaf in the
+Merkle tree, and when the log recorded it."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -19,3 +19,5 @@ class Applied:
     nats_subject: str = ""  # the log's subject it came on (not the data subject)
     payload: bytes = b""
     recorded_at: dt.datetime = field(kw_only=True)
+    subject_prev: int = field(default=0, kw_only=True)  # the subject's event before it
+    leaf_hash: bytes = field(default=b"", kw_only=True)  # RFC 9162 (``merkle.leaf``)

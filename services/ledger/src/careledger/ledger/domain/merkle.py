@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 Subtree = Callable[[int, int], bytes]  # (a, b) -> MTH(D[a:b])
+TILE = 8  # levels a store keeps hashes of: 0, 8, 16, … (tlog-tiles' tile height)
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 

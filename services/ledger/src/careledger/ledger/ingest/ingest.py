@@ -22,6 +22,7 @@ from careledger.contracts.events import ConsentGiven, ConsentWithdrawn, Event
 from careledger.contracts.subjects import event_subject
 from careledger.ledger.domain.applied import Applied
 from careledger.ledger.domain.chain import GENESIS, link
+from careledger.ledger.domain.merkle import TILE, Frontier, Node, leaf, leaf_hash
 from careledger.ledger.domain.references import Ref, created, referenced
 
 # NULL where the payload is no UTF-8 text (msgspec skips a field it does not know unread).
@@ -45,10 +46,12 @@ class LogMessage:
 
 @dataclass(frozen=True)
 class Position:
-    """The last stream sequence the ledger holds (applied or rejected) and the chain head."""
+    """The last stream sequence the ledger holds (applied or rejected), the chain head, and
+    the Merkle tree's right edge (its size: the events applied)."""
 
     sequence: int = 0
     hash: bytes = GENESIS
+    tree: Frontier = field(default_factory=Frontier)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Outcome:
     applied: list[Applied]
     rejected: list[Rejection]
     position: Position
+    nodes: list[Node] = field(default_factory=list)  # of the tree, at the stored levels
 
 
 class OutOfOrder(Exception):
@@ -73,6 +77,7 @@ class Store(Protocol):
     def known(self, event_ids: Collection[str]) -> set[str]: ...
     def existing(self, refs: Collection[Ref]) -> set[Ref]: ...
     def consent_ids(self, payloads: Sequence[bytes]) -> list[str | None]: ...
+    def latest_of_subjects(self, subject_ids: Collection[str]) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,15 @@ class Committing:
     def consent_ids(self, payloads: Sequence[bytes]) -> list[str | None]:
         return self.store.consent_ids(payloads)
 
+    def latest_of_subjects(self, subject_ids: Collection[str]) -> dict[str, int]:
+        """The outcome's events are later than anything the store holds."""
+        latest = self.store.latest_of_subjects(subject_ids)
+        asked = set(subject_ids)
+        for a in self.outcome.applied:
+            if a.event.subject_id in asked:
+                latest[a.event.subject_id] = a.sequence
+        return latest
+
 
 def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> Outcome:
     fresh = sorted((m for m in messages if m.sequence > position.sequence), key=_seq)
@@ -110,7 +124,7 @@ def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> 
     decoded = _unambiguous(decoded, store, rejected)
     already = store.known([event.event_id for _, event in decoded])
     exist = store.existing({r for _, e in decoded if (r := referenced(e)) is not None})
-    applied: list[Applied] = []
+    accepted: list[tuple[LogMessage, Event, bytes]] = []
     head = position.hash
     for message, event in decoded:
         problem = _problem(message, event, already) or _dangling(event, exist)
@@ -121,19 +135,38 @@ def ingest(messages: Sequence[LogMessage], position: Position, store: Store) -> 
         if (made := created(event)) is not None:
             exist.add(made)
         head = link(head, message.sequence, message.data)
+        accepted.append((message, event, head))
+    applied, tree, nodes = grow_tree(accepted, position.tree, store)
+    last = fresh[-1].sequence if fresh else position.sequence
+    rejected.sort(key=lambda r: r.message.sequence)
+    return Outcome(applied, rejected, Position(last, head, tree), nodes)
+
+
+def grow_tree(
+    accepted: list[tuple[LogMessage, Event, bytes]], edge: Frontier, store: Store
+) -> tuple[list[Applied], Frontier, list[Node]]:
+    """The accepted events as applied, each with its leaf (linked to its subject's event
+    before it: in the store, or earlier in the batch), the tree's edge after them and the
+    nodes they complete at the stored levels. Here, not in the commit: ingest overlaps the
+    commit of the batch before, and the commit is the loop's longest part."""
+    latest = store.latest_of_subjects({e.subject_id for _, e, _ in accepted}) if accepted else {}
+    applied = []
+    for message, event, chain in accepted:
+        prev, latest[event.subject_id] = latest.get(event.subject_id, 0), message.sequence
         applied.append(
             Applied(
                 message.sequence,
                 event,
-                head,
+                chain,
                 message.nats_subject,
                 message.data,
                 recorded_at=message.recorded_at,
+                subject_prev=prev,
+                leaf_hash=leaf_hash(leaf(message.sequence, prev, chain, message.data)),
             )
         )
-    last = fresh[-1].sequence if fresh else position.sequence
-    rejected.sort(key=lambda r: r.message.sequence)
-    return Outcome(applied, rejected, Position(last, head))
+    tree, nodes = edge.append([a.leaf_hash for a in applied], keep=TILE)
+    return applied, tree, nodes
 
 
 def _unambiguous(

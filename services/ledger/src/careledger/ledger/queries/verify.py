@@ -27,7 +27,7 @@ from careledger.ledger import duck
 from careledger.ledger.adapters import tree
 from careledger.ledger.domain.chain import GENESIS, link
 from careledger.ledger.domain.event_key import key_of
-from careledger.ledger.domain.merkle import Frontier, Node
+from careledger.ledger.domain.merkle import TILE, Frontier, Node
 from careledger.ledger.domain.projection import Projection
 from careledger.ledger.ingest.rebuild import rebuild_projections
 
@@ -93,7 +93,7 @@ def verify_tree(con: duckdb.DuckDBPyConnection, report: Report, chunk: int = 10_
 
     def grow() -> None:
         nonlocal edge
-        edge, done = edge.append(pending, keep=tree.TILE)
+        edge, done = edge.append(pending, keep=TILE)
         nodes.extend(done)
         pending.clear()
         if edge.size in signed and bytes(signed[edge.size]) != edge.root():
