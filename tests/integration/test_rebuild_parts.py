@@ -190,6 +190,9 @@ class BeforeTheRule:
     def consent_ids(self, payloads: Sequence[bytes]) -> list[str | None]:
         return [getattr(decode_event(p), "consent_id", None) for p in payloads]
 
+    def latest_of_subjects(self, subject_ids: Collection[str]) -> dict[str, int]:
+        return self.store.latest_of_subjects(subject_ids)
+
 
 @pytest.mark.usefixtures("any_size")
 def test_the_split_follows_the_decoded_event_not_the_payloads_json(
