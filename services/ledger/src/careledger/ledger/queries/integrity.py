@@ -122,7 +122,7 @@ def _check_tail(con: duckdb.DuckDBPyConnection, first_leaf: int) -> list[str]:
 
 
 def _check_head(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The position: the last event's hash, at or past the last sequence held."""
+    """The position: the last event's hash, and the last sequence held (applied or not)."""
     head = con.execute("SELECT sequence, hash FROM ledger_position WHERE id = 1").fetchall()
     last = con.execute(
         "SELECT (SELECT hash FROM events ORDER BY sequence DESC LIMIT 1), "
