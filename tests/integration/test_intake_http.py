@@ -1,10 +1,11 @@
 """Intake over HTTP against a real nats-server: one command, one event, nothing else."""
 
 import asyncio
+import json
 import uuid
 
 from careledger.contracts import PersonalData, decode_event
-from careledger.contracts.subjects import EXPECTED_LAST_SUBJECT_SEQUENCE, MSG_ID
+from careledger.contracts.subjects import EXPECTED_LAST_SUBJECT_SEQUENCE, IDEMPOTENCY_KEY, MSG_ID
 from careledger.intake.domain.ids import event_id_for
 from careledger.vault import JetStreamVault, open_vault_bucket
 from tests.integration.conftest import RunningIntake
@@ -152,7 +153,7 @@ async def test_a_reused_key_with_other_personal_data_is_refused_naming_the_key(
 
     assert response.status_code == 422, response.text
     error = response.json()["errors"][0]
-    assert (error["field"], error["rule"]) == ("Idempotency-Key", "same_request")
+    assert (error["field"], error["rule"]) == ("Idempotency-Key", "idempotency_key_reused")
     assert "new Idempotency-Key" in error["message"]
     assert await stored_messages(intake.server) == []
 
@@ -169,3 +170,78 @@ async def test_a_key_reused_for_another_contact_makes_a_distinct_event_not_a_col
     assert replies[0]["event_id"] != replies[1]["event_id"]
     assert [m.headers["Nats-Msg-Id"] for m in stored] == [r["event_id"] for r in replies]
     assert [r["aggregate_id"] for r in replies] == [first["contact_id"], second["contact_id"]]
+
+
+async def test_a_key_reused_with_another_body_is_refused_422_and_appends_nothing(
+    intake: RunningIntake,
+) -> None:
+    payload = dict(Story().commands())["open-contact"]
+    same = key()
+    first = await intake.post("open-contact", payload | {"agent": "agent-first"}, same)
+
+    second = await intake.post("open-contact", payload | {"agent": "agent-second"}, same)
+
+    assert (first.status_code, second.status_code) == (201, 422), second.text
+    (error,) = second.json()["errors"]
+    assert (error["field"], error["rule"]) == ("Idempotency-Key", "idempotency_key_reused")
+    assert "agent-first" not in second.text and "agent-second" not in second.text
+    assert len(await stored_messages(intake.server)) == 1
+
+
+async def test_the_same_body_spelt_otherwise_is_a_replay_of_the_original(
+    intake: RunningIntake,
+) -> None:
+    payload = dict(Story().commands())["open-contact"]
+    same = key()
+    first = (await intake.post("open-contact", payload, same)).json()
+    respelt = json.dumps(dict(reversed(payload.items())), indent=4)
+
+    again = await intake.client.post(
+        "/v1/commands/open-contact",
+        content=respelt,
+        headers={IDEMPOTENCY_KEY: same, "Content-Type": "application/json"},
+    )
+
+    assert again.status_code == 201, again.text
+    assert again.json() == first | {"replayed": True}
+    assert len(await stored_messages(intake.server)) == 1
+
+
+async def test_the_appended_event_carries_the_digest_of_its_command_in_a_header(
+    intake: RunningIntake,
+) -> None:
+    payload = dict(Story().commands())["open-contact"]
+    await intake.post("open-contact", payload, key())
+
+    (message,) = await stored_messages(intake.server)
+    digest = message.headers["CareLedger-Command-Digest"]
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
+
+
+async def test_five_invalid_fields_over_http_give_five_errors(intake: RunningIntake) -> None:
+    payload = dict(Story().commands())["open-contact"] | {
+        "subject_id": "not an id!",
+        "occurred_at": "yesterday",
+        "channel": "carrier-pigeon",
+        "direction": 7,
+        "colour": "blue",
+    }
+
+    response = await intake.post("open-contact", payload, key())
+
+    assert response.status_code == 422
+    fields = sorted(e["field"] for e in response.json()["errors"])
+    assert fields == ["$.channel", "$.colour", "$.direction", "$.occurred_at", "$.subject_id"]
+
+
+async def test_a_method_not_allowed_answers_405_with_the_allowed_methods(
+    intake: RunningIntake,
+) -> None:
+    command = await intake.client.get("/v1/commands/open-contact")
+    health = await intake.client.post("/healthz")
+
+    assert (command.status_code, health.status_code) == (405, 405)
+    assert "POST" in command.headers["Allow"].split(", ")
+    assert "GET" not in command.headers["Allow"]
+    assert "GET" in health.headers["Allow"].split(", ")
+    assert "POST" not in health.headers["Allow"]

@@ -115,6 +115,9 @@ class SlowVault:
         finally:
             self.in_flight -= 1
 
+    async def holds(self, *args: Any) -> Any:
+        return await self.inner.holds(*args)
+
     async def erase(self, subject_id: str) -> int:
         return int(await self.inner.erase(subject_id))
 
@@ -140,3 +143,35 @@ async def test_requests_for_one_command_are_answered_concurrently(intake: Runnin
         await nc.close()
     assert [r.headers[STATUS] for r in replies if r.headers] == ["201"] * 8
     assert slow.most > 1
+
+
+async def test_a_key_reused_with_another_body_over_nats_is_refused_422(
+    intake: RunningIntake,
+) -> None:
+    payload = dict(Story().commands())["open-contact"]
+    same = f"nats-{uuid.uuid4()}"
+    first = await request(intake.server, "open-contact", json.dumps(payload).encode(), same)
+    other = json.dumps(payload | {"direction": "outbound"}).encode()
+
+    second = await request(intake.server, "open-contact", other, same)
+
+    assert first.headers is not None and first.headers[STATUS] == "201"
+    assert second.headers is not None and second.headers[STATUS] == "422", second.data
+    (error,) = json.loads(second.data)["errors"]
+    assert (error["field"], error["rule"]) == ("Idempotency-Key", "idempotency_key_reused")
+    assert len(await stored_messages(intake.server)) == 1
+
+
+async def test_the_same_body_spelt_otherwise_over_nats_replays_the_original(
+    intake: RunningIntake,
+) -> None:
+    payload = dict(Story().commands())["open-contact"]
+    same = f"nats-{uuid.uuid4()}"
+    first = await request(intake.server, "open-contact", json.dumps(payload).encode(), same)
+    respelt = json.dumps(dict(reversed(payload.items())), indent=2).encode()
+
+    again = await request(intake.server, "open-contact", respelt, same)
+
+    assert again.headers is not None and again.headers[STATUS] == "201", again.data
+    assert json.loads(again.data) == json.loads(first.data) | {"replayed": True}
+    assert len(await stored_messages(intake.server)) == 1

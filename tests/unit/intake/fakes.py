@@ -8,9 +8,13 @@ The world around it is scripted: ``write_concurrently`` lands another writer's e
 between a history and the next append, ``fail`` makes calls time out before anything is
 stored, ``lose_acks`` stores an append and loses its PubAck.
 
-``InMemoryVault`` stores a record once under its id, refuses other data there, and erases
-a subject's records whole. ``before_next_store`` runs something (say, an erasure) just
-before the next store, as a concurrent request would.
+The digest of the command an event was decided from is kept beside it, as the JetStream
+log keeps it in a header; ``forget_digests`` makes the events look appended before digests.
+
+``InMemoryVault`` stores a record once under its id, refuses other data there, tells whether
+a record holds given data (None once erased), and erases a subject's records whole.
+``before_next_store`` runs something (say, an erasure) just before the next store, as a
+concurrent request would.
 """
 
 import hashlib
@@ -36,6 +40,7 @@ class InMemoryEventLog:
     def __init__(self) -> None:
         self.messages: list[tuple[str, Event | None]] = []  # sequence n is messages[n - 1]
         self._sequence_of: dict[str, int] = {}  # Nats-Msg-Id -> sequence
+        self._digests: dict[int, str] = {}  # sequence -> command digest
         self._rivals: list[Event] = []
         self._failing: dict[Call, int] = {"history": 0, "append": 0}
         self._lost_acks = 0
@@ -56,6 +61,10 @@ class InMemoryEventLog:
         """The next ``times`` appends are stored, but their PubAck never arrives."""
         self._lost_acks += times
 
+    def forget_digests(self) -> None:
+        """Every event held looks appended before command digests were recorded."""
+        self._digests.clear()
+
     def append_invalid(self, aggregate: str, aggregate_id: str) -> None:
         """A message on the subject that is no event: not in histories, yet it has a sequence."""
         self.messages.append((aggregate_subject(aggregate, aggregate_id), None))
@@ -64,13 +73,15 @@ class InMemoryEventLog:
         subject = aggregate_subject(aggregate, aggregate_id)
         self._time_out_if_failing("history", f"cannot read {subject}")
         recorded = tuple(
-            Recorded(sequence, event)
+            Recorded(sequence, event, self._digests.get(sequence))
             for sequence, (on, event) in enumerate(self.messages, start=1)
             if on == subject and event is not None
         )
         return History(recorded, self._last_on(subject))
 
-    async def append(self, event: Event, expected_last_sequence: int) -> Appended:
+    async def append(
+        self, event: Event, expected_last_sequence: int, command_digest: str | None = None
+    ) -> Appended:
         self._time_out_if_failing("append", f"no PubAck for {event.event_id}")
         if self._rivals:
             self._store(self._rivals.pop(0))
@@ -80,6 +91,8 @@ class InMemoryEventLog:
         if last != expected_last_sequence:
             raise ConcurrentWrite(f"wrong last sequence: {last}, not {expected_last_sequence}")
         sequence = self._store(event)
+        if command_digest is not None:
+            self._digests[sequence] = command_digest
         if self._lost_acks:
             self._lost_acks -= 1
             raise LogUnavailable(f"no PubAck for {event.event_id}")
@@ -115,6 +128,10 @@ class InMemoryVault:
             raise VaultConflict(f"record {vault_key} of subject {subject_id} holds other data")
         commitment = hashlib.sha256(subject_id.encode() + encode(data)).hexdigest()
         return PersonalRef(vault_key=vault_key, commitment=commitment)
+
+    async def holds(self, subject_id: str, ref: PersonalRef, data: PersonalData) -> bool | None:
+        held = self.records.get(subject_id, {}).get(ref.vault_key)
+        return None if held is None else held == data
 
     async def erase(self, subject_id: str) -> int:
         """Remove every record of the subject; how many there were."""

@@ -39,7 +39,7 @@ def test_the_fakes_implement_the_ports_with_the_same_signatures() -> None:
     vault: Vault = InMemoryVault()
 
     for port, fake in ((EventLog, log), (Vault, vault)):
-        for name in ("history", "append") if port is EventLog else ("store", "erase"):
+        for name in ("history", "append") if port is EventLog else ("store", "holds", "erase"):
             port_method = inspect.signature(getattr(port, name))
             fake_method = inspect.signature(getattr(type(fake), name))
             assert fake_method == port_method, (port.__name__, name)

@@ -255,7 +255,7 @@ async def test_a_key_reused_with_other_personal_data_is_refused_as_another_reque
         await intake.handle(open_contact(personal=PersonalData(name="Somebody Else")), KEY)
 
     (error,) = refused.value.errors
-    assert (error.field, error.rule) == ("Idempotency-Key", "same_request")
+    assert (error.field, error.rule) == ("Idempotency-Key", "idempotency_key_reused")
     assert refused.value.status == 422
     assert log.events == []
 

@@ -2,7 +2,10 @@
 
 Reads use batched direct gets (``next_by_subj``), so intake keeps no database of its own
 and creates no consumer per request. Appends always wait for the PubAck and carry
-``Nats-Msg-Id`` (dedupe) and ``Nats-Expected-Last-Subject-Sequence`` (no silent forks).
+``Nats-Msg-Id`` (dedupe) and ``Nats-Expected-Last-Subject-Sequence`` (no silent forks),
+and ``CareLedger-Command-Digest``: the digest of the command the event was decided from,
+which a replay under the same Idempotency-Key is compared with (a header, not an event
+field, so the shared contracts stay as they are; the ledger ignores it).
 
 On a replicated stream any replica answers a direct get, and a follower may not have the
 latest messages yet (measured on a 3-node cluster: docs/decisions.md, 'Direct gets on a
@@ -40,6 +43,7 @@ from careledger.vault.outage import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
+COMMAND_DIGEST = "CareLedger-Command-Digest"  # of the command the event was decided from
 WRONG_LAST_SEQUENCE = 10071
 _BATCH = 256
 
@@ -84,7 +88,7 @@ class JetStreamEventLog:
             while True:
                 msg = await self.js.get_msg(self.stream, seq=last + 1, subject=subject, next=True)
                 last = msg.seq or last + 1
-                events.extend(_decoded(last, msg.data or b"", subject))
+                events.extend(_decoded(last, msg.data or b"", subject, msg.headers))
         except nats.js.errors.NotFoundError:
             return History(tuple(events), last)
         except (*UNAVAILABLE, nats.js.errors.APIError) as exc:
@@ -134,14 +138,18 @@ class JetStreamEventLog:
             if status:
                 raise LogUnavailable(f"direct get on {subject} answered {status}: {headers}")
             last_seen = int(headers["Nats-Sequence"])
-            events.extend(_decoded(last_seen, msg.data, subject))
+            events.extend(_decoded(last_seen, msg.data, subject, headers))
 
-    async def append(self, event: Event, expected_last_sequence: int) -> Appended:
+    async def append(
+        self, event: Event, expected_last_sequence: int, command_digest: str | None = None
+    ) -> Appended:
         headers = {
             MSG_ID: event.event_id,
             EXPECTED_LAST_SUBJECT_SEQUENCE: str(expected_last_sequence),
             EVENT_TYPE: type(event).__name__,
         }
+        if command_digest is not None:
+            headers[COMMAND_DIGEST] = command_digest
         try:
             ack = await self.js.publish(
                 event_subject(event), encode(event), stream=self.stream, headers=headers
@@ -155,9 +163,11 @@ class JetStreamEventLog:
         return Appended(sequence=ack.seq, duplicate=bool(ack.duplicate))
 
 
-def _decoded(sequence: int, data: bytes, subject: str) -> list[Recorded]:
+def _decoded(
+    sequence: int, data: bytes, subject: str, headers: dict[str, str] | None
+) -> list[Recorded]:
     try:
-        return [Recorded(sequence, decode_event(data))]
+        return [Recorded(sequence, decode_event(data), (headers or {}).get(COMMAND_DIGEST))]
     except InvalidPayload as exc:
         # Not a fact: the ledger dead-letters it. It still counts for the sequence check.
         log.warning("ignoring invalid message %s on %s: %s", sequence, subject, exc)

@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from careledger.contracts import FieldError
+from careledger.contracts import FieldError, PersonalData
 from careledger.contracts.commands import Command, EraseSubject
 from careledger.contracts.events import ComplaintEvent, ConsentGiven, ConsentWithdrawn, Event
 from careledger.contracts.replies import Accepted
 from careledger.contracts.subjects import event_subject
+from careledger.intake.application.digest import command_digest
 from careledger.intake.application.ports import (
     ConcurrentWrite,
     EventLog,
@@ -51,6 +52,7 @@ class Intake:
         new_id = entity_id_for(command.name, idempotency_key)
         loads = addresses(command, new_id)
         event_id = event_id_for(command.name, idempotency_key, loads)
+        digest = command_digest(command)
         for _ in range(self.max_attempts):
             histories = dict(
                 zip(
@@ -61,13 +63,16 @@ class Intake:
             )
             earlier = _find(histories.values(), event_id)
             if earlier is not None:
+                await self._require_same_request(command, digest, earlier)
                 return accepted(earlier.event, earlier.sequence, replayed=True)
             facts = fold(r.event for h in histories.values() for r in h.events)
             ctx = Context(now=self.clock(), event_id=event_id, new_id=new_id)
             (event,) = decide(command, facts, ctx)
             event = await self._keep_personal_data_aside(command, event)
             try:
-                appended = await self.log.append(event, histories[event.aggregate].last_sequence)
+                appended = await self.log.append(
+                    event, histories[event.aggregate].last_sequence, digest
+                )
             except ConcurrentWrite:
                 # Someone else appended: reload and decide again. If it was the subject's
                 # erasure, the data just stored must go too: the retry will be refused.
@@ -87,6 +92,22 @@ class Intake:
             status=409,
         )
 
+    async def _require_same_request(self, command: Command, digest: str, earlier: Recorded) -> None:
+        """A replay must be the request first sent under its key: the same digest, the same
+        personal data. An event appended without a digest, or whose subject's personal data
+        is erased, cannot be compared on that part and answers as the original."""
+        if earlier.command_digest is not None and earlier.command_digest != digest:
+            raise _reused_key(command, "a different body")
+        personal: PersonalData | None = getattr(command, "personal", None)
+        sent = personal is not None and not personal.is_empty()
+        ref = earlier.event.personal
+        if sent != (ref is not None):
+            raise _reused_key(command, "different personal data")
+        if personal is not None and ref is not None and sent:
+            held = await self.vault.holds(command.subject_id, ref, personal)
+            if held is False:  # None: erased, nothing left to compare with
+                raise _reused_key(command, "different personal data")
+
     async def _erase_again_if_erased_meanwhile(self, subject_id: str) -> None:
         """An erasure appended while this request was deciding cannot have seen the personal
         data this request just stored: the append only checked its own aggregate."""
@@ -101,19 +122,20 @@ class Intake:
         try:
             ref = await self.vault.store(command.subject_id, event.event_id, personal)
         except VaultConflict:
-            raise _reused_key(command) from None
+            raise _reused_key(command, "different personal data") from None
         return msgspec.structs.replace(event, personal=ref)
 
 
-def _reused_key(command: Command) -> Rejected:
-    """The vault holds other personal data under this request's event id: the key was reused."""
+def _reused_key(command: Command, what: str) -> Rejected:
+    """The key was first used for another request (the IETF Idempotency-Key draft's 422).
+    ``what`` says what differs in general terms only: never the other request's data."""
     return Rejected(
         FieldError(
             field="Idempotency-Key",
-            rule="same_request",
-            message=f"this Idempotency-Key was already used for a {command.name} with other "
-            "personal data: retry with exactly that request, or send a new request with a new "
-            "Idempotency-Key",
+            rule="idempotency_key_reused",
+            message=f"this Idempotency-Key was already used for a {command.name} with {what}; "
+            "nothing was recorded for this request: retry with exactly that request, or send "
+            "a new request with a new Idempotency-Key",
         )
     )
 

@@ -13,10 +13,13 @@ from careledger.contracts.events import Event
 
 @dataclass(frozen=True)
 class Recorded:
-    """An event as the log holds it, with its stream sequence."""
+    """An event as the log holds it, with its stream sequence and the digest of the command
+    it was decided from (None for events appended without one: before digests were
+    recorded, or by a direct publisher)."""
 
     sequence: int
     event: Event
+    command_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,11 @@ class VaultConflict(ValueError):
 class EventLog(Protocol):
     async def history(self, aggregate: str, aggregate_id: str) -> History: ...
 
-    async def append(self, event: Event, expected_last_sequence: int) -> Appended: ...
+    async def append(
+        self, event: Event, expected_last_sequence: int, command_digest: str | None = None
+    ) -> Appended:
+        """Append ``event`` and keep ``command_digest`` beside it, for ``history`` to return."""
+        ...
 
 
 class Vault(Protocol):
@@ -61,6 +68,11 @@ class Vault(Protocol):
 
         Other data under a stored ``record_id`` raises VaultConflict.
         """
+        ...
+
+    async def holds(self, subject_id: str, ref: PersonalRef, data: PersonalData) -> bool | None:
+        """Whether the record ``ref`` names holds ``data``; None when it cannot tell (the
+        subject was erased, the record is gone)."""
         ...
 
     async def erase(self, subject_id: str) -> int: ...

@@ -95,7 +95,14 @@ def _http_error(request: HttpRequest, exc: HTTPException) -> Response[bytes]:
             "errors": [{"field": "$", "rule": "http", "message": exc.detail}],
         }
     )
-    return Response(body, status_code=status, media_type=JSON)
+    return Response(body, status_code=status, media_type=JSON, headers=_allow(exc))
+
+
+def _allow(exc: HTTPException) -> dict[str, str]:
+    """The methods a 405's path answers (RFC 9110 15.5.6: a 405 must say), as Litestar's
+    router named them on the exception."""
+    allowed = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow")
+    return {"Allow": allowed} if exc.status_code == 405 and allowed else {}
 
 
 def _too_many(request: HttpRequest, exc: HTTPException) -> Response[bytes]:

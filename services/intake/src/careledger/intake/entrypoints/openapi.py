@@ -38,8 +38,9 @@ def _operation(command: type) -> dict[str, Any]:
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": True,
-                "description": "Send the same key to retry safely; the original result is "
-                "returned and nothing is appended twice, at any later time.",
+                "description": "Send the same key with the same command to retry safely; the "
+                "original result is returned and nothing is appended twice, at any later time. "
+                "The same key with another command is refused (422 idempotency_key_reused).",
                 "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{8,200}$"},
             }
         ],
@@ -61,7 +62,11 @@ def _operation(command: type) -> dict[str, Any]:
             "409": {"description": "Conflicts with the recorded history", **refusal},
             "413": {"description": "Body larger than the limit", **refusal},
             "415": {"description": "Content-Type is not application/json", **refusal},
-            "422": {"description": "A field or a domain rule refused it", **refusal},
+            "422": {
+                "description": "Fields or a domain rule refused it (every failing field is "
+                "listed), or the Idempotency-Key was used for another command",
+                **refusal,
+            },
             "429": {
                 "description": "Over the client's rate limit; retry after Retry-After seconds "
                 "with the same Idempotency-Key",

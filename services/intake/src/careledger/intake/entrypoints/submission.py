@@ -13,6 +13,7 @@ from careledger.contracts.commands import Command
 from careledger.intake.application.intake import Intake
 from careledger.intake.application.ports import LogUnavailable
 from careledger.intake.domain import Rejected
+from careledger.intake.entrypoints.every_error import every_error
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ async def submit(
     try:
         command = decode_command(body, command_type)
     except InvalidPayload as exc:
-        return refusal(400 if exc.error.rule == "json" else 422, exc.error)
+        if exc.error.rule == "json":
+            return refusal(400, exc.error)
+        return refusal(422, *every_error(body, command_type, exc.error))
     if client_id is not None and command.client_id != client_id:
         return refusal(403, _not_own_client_id(command.client_id, client_id))
     try:
