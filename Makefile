@@ -39,6 +39,7 @@ schemas: install
 	$(VENV)/bin/python -m careledger.contracts.schema contracts/schemas
 	$(VENV)/bin/python -m careledger.contracts.asyncapi contracts/asyncapi
 	$(VENV)/bin/python -m careledger.intake.entrypoints.openapi services/intake/openapi.json
+	$(VENV)/bin/python -m careledger.ledger.entrypoints.openapi services/ledger/openapi.json
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/

@@ -10,7 +10,14 @@ from litestar import Request, Response, get
 
 from careledger.contracts.vocabulary import OPAQUE_ID_PATTERN
 from careledger.ledger.entrypoints.proofs import signed_now
-from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
+from careledger.ledger.entrypoints.replies import (
+    JSON,
+    paging,
+    read,
+    refusal,
+    reply,
+    service_of,
+)
 from careledger.ledger.queries.as_of import (
     BadInstant,
     TooLarge,
@@ -50,10 +57,10 @@ async def registers_as_of(request: HttpRequest, name: str) -> Response[bytes]:
     if isinstance(parsed, Response):
         return parsed
     at, axis = parsed
-    try:
-        limit, offset = int(params.pop("limit", 100)), int(params.pop("offset", 0))
-    except ValueError:
-        return refusal(400, "limit", "integer", "limit and offset are whole numbers")
+    paged = paging(params)
+    if isinstance(paged, Response):
+        return paged
+    limit, offset = paged
     service = service_of(request)
     projections, policy = service.projections(), service.policy
 

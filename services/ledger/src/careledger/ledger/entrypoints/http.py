@@ -7,8 +7,16 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 
 from careledger.ledger.entrypoints import history, proofs
+from careledger.ledger.entrypoints.openapi import OPENAPI_PATH, openapi_document
 from careledger.ledger.entrypoints.personal import authenticate, personal_data
-from careledger.ledger.entrypoints.replies import JSON, read, refusal, reply, service_of
+from careledger.ledger.entrypoints.replies import (
+    JSON,
+    paging,
+    read,
+    refusal,
+    reply,
+    service_of,
+)
 from careledger.ledger.entrypoints.returns import ROUTES as RETURN_ROUTES
 from careledger.ledger.queries.export import Format, export, put_in_place, staging_dir
 from careledger.ledger.queries.registers import REGISTERS, UnknownFilter, query
@@ -28,10 +36,10 @@ async def register(request: HttpRequest) -> Response[bytes]:
     if "as_of" in request.query_params:  # as it stood at an instant: entrypoints/history.py
         return await history.registers_as_of(request, name)
     params = dict(request.query_params)
-    try:
-        limit, offset = int(params.pop("limit", 100)), int(params.pop("offset", 0))
-    except ValueError:
-        return refusal(400, "limit", "integer", "limit and offset are whole numbers")
+    paged = paging(params)
+    if isinstance(paged, Response):
+        return paged
+    limit, offset = paged
     try:
         register, policy = REGISTERS[name], service_of(request).policy
         page = await read(
@@ -102,6 +110,12 @@ async def create_export(request: HttpRequest) -> Response[bytes]:
     return reply({"directory": str(out.resolve()), "manifest": manifest}, 201)
 
 
+@get(OPENAPI_PATH, media_type=JSON)
+async def openapi_json() -> Response[bytes]:
+    """Open, like intake's: no token, no rate limit (entrypoints/personal.py OPEN_PATHS)."""
+    return reply(openapi_document())
+
+
 @get("/healthz", media_type=JSON)
 async def healthz(request: HttpRequest) -> Response[bytes]:
     return reply({"status": "alive"} | service_of(request).gate.health())
@@ -150,6 +164,7 @@ def create_app(service: "LedgerService") -> Litestar:
             create_export,
             healthz,
             readyz,
+            openapi_json,
             *RETURN_ROUTES,
             *proofs.ROUTES,
         ],

@@ -1,16 +1,20 @@
 """Who is asking, and the one route that shows personal data (to a DPO, with a purpose)."""
 
+import re
 from typing import Any
 
 from litestar import Request, Response, get
 
+from careledger.contracts.vocabulary import OPAQUE_ID_PATTERN
 from careledger.ledger.adapters.auditors import Auditor
+from careledger.ledger.entrypoints.openapi import OPENAPI_PATH
 from careledger.ledger.entrypoints.replies import read, refusal, reply, service_of
 from careledger.ledger.queries.personal_data import references, reveal
 from careledger.runtime.gate import CHALLENGE
 
 HttpRequest = Request[Any, Any, Any]
-OPEN_PATHS = ("/healthz", "/readyz")
+SUBJECT = re.compile(OPAQUE_ID_PATTERN)  # it names the access log's NATS subject
+OPEN_PATHS = ("/healthz", "/readyz", OPENAPI_PATH)  # no token, no rate limit
 
 
 async def authenticate(request: HttpRequest) -> Response[bytes] | None:
@@ -48,6 +52,8 @@ async def personal_data(request: HttpRequest) -> Response[bytes]:
             "personal data is shown only to an auditor token with the dpo role "
             "(CARELEDGER_AUDITORS_FILE)",
         )
+    if not SUBJECT.fullmatch(subject_id):
+        return refusal(400, "subject_id", "pattern", "subject_id is a lowercase UUID or a ULID")
     purpose = request.query_params.get("purpose", "").strip()
     if len(purpose) < 8:
         return refusal(

@@ -29,6 +29,21 @@ def refusal(
     return reply({"status": status, "title": message, "errors": [error]}, status, headers)
 
 
+LARGEST_OFFSET = 2**63 - 1  # DuckDB binds OFFSET as a signed 64-bit integer
+
+
+def paging(params: dict[str, str]) -> tuple[int, int] | Response[bytes]:
+    """``limit`` and ``offset``, taken out of ``params``, or the refusal naming the one that
+    is not a whole number or is past what the database can skip."""
+    try:
+        limit, offset = int(params.pop("limit", 100)), int(params.pop("offset", 0))
+    except ValueError:
+        return refusal(400, "limit", "integer", "limit and offset are whole numbers")
+    if offset > LARGEST_OFFSET:
+        return refusal(400, "offset", "range", f"offset is at most {LARGEST_OFFSET}")
+    return limit, offset
+
+
 def service_of(request: Request[Any, Any, Any]) -> "LedgerService":
     service: LedgerService = request.app.state.service
     return service

@@ -5,6 +5,11 @@ It holds no wall-clock time, and rows are written in key order, so exporting the
 twice gives identical bytes. Everything is read in one transaction, so the files agree
 with the position; an export is written aside and renamed into place under a name holding
 that position (``put_in_place``), so a directory once handed out never changes.
+
+An event's ``payload`` is the exact bytes the stream delivered, a JSON document: Parquet
+keeps them as a BLOB; CSV writes them as that JSON text (UTF-8, quoted as CSV quotes), so a
+CSV reader and then a JSON parser read back the same bytes. The manifest says so
+(``encodings``).
 """
 
 import hashlib
@@ -26,6 +31,13 @@ LOG_TABLES = {"events": ("sequence",), "rejected": ("sequence",)}
 # Left out of the files: the wall-clock time a rejection was written (the same log must
 # give the same bytes), and the subject key, an index for queries rather than a fact.
 HIDDEN: dict[str, tuple[str, ...]] = {"rejected": ("rejected_at",)}
+# BLOB columns holding UTF-8 JSON text, written as that text in CSV (DuckDB would escape
+# a BLOB's bytes as \x22 ...); Parquet keeps every BLOB as it is.
+JSON_TEXT = {"events": ("payload",)}
+ENCODINGS: dict[Format, dict[str, str]] = {
+    "csv": {"events.payload": "the exact bytes received: JSON text, UTF-8, CSV-quoted"},
+    "parquet": {"events.payload": "the exact bytes received: a BLOB holding UTF-8 JSON"},
+}
 
 
 def tables(projections: Sequence[Projection]) -> dict[str, tuple[str, ...]]:
@@ -77,8 +89,9 @@ def _export(
         target = out / f"{table}.{fmt}"
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
         quoted = str(target).replace("'", "''")
-        columns = f"* EXCLUDE ({', '.join(cut)})" if (cut := left_out.get(table)) else "*"
-
+        columns = _columns(
+            left_out.get(table, ()), JSON_TEXT.get(table, ()) if fmt == "csv" else ()
+        )
         con.execute(
             f"COPY (SELECT {columns} FROM {table} ORDER BY {', '.join(key)}) "
             f"TO '{quoted}' ({options})"
@@ -94,10 +107,19 @@ def _export(
             "hash": bytes(position[0][1]).hex() if position else None,
         },
         "code_version": VERSION,
+        "encodings": ENCODINGS[fmt],
         "files": files,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def _columns(cut: Sequence[str], as_text: Sequence[str]) -> str:
+    """The select list: every column but ``cut``, with ``as_text`` decoded from UTF-8."""
+    columns = f"* EXCLUDE ({', '.join(cut)})" if cut else "*"
+    if as_text:
+        columns += f" REPLACE ({', '.join(f'decode({c}) AS {c}' for c in as_text)})"
+    return columns
 
 
 def sha256_of(path: Path) -> str:
