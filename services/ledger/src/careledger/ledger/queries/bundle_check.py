@@ -8,14 +8,12 @@ that fails (malformed input is a problem reported, never an exception).
 import base64
 import binascii
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from careledger.contracts.vocabulary import OPAQUE_ID_PATTERN
-from careledger.ledger.domain.chain import link
 from careledger.ledger.domain.merkle import leaf, leaf_hash, verify_inclusion
 from careledger.ledger.domain.note import (
     Checkpoint,
@@ -28,6 +26,7 @@ from careledger.ledger.queries.proof import (
     FIRST_FORMAT,
     FORMAT,
     check_first_version,
+    checked_payload,
     statement_text,
 )
 
@@ -141,9 +140,7 @@ def _check_item(item: Any, subject: Any, previous: int, checkpoint: Checkpoint) 
         path = [base64.b64decode(h, validate=True) for h in item["inclusion_path"]]
     except (KeyError, ValueError, TypeError, binascii.Error) as exc:
         return [f"unreadable ({exc!r})"]
-    problems = []
-    if len(prev_hash) != 32 or link(prev_hash, sequence, payload) != hash_:
-        problems.append("hash does not match prev_hash, sequence and payload")
+    problems, event = checked_payload(item, sequence, prev_hash, hash_, payload, subject)
     if subject_prev != previous:
         problems.append(
             f"links to sequence {subject_prev} as the subject's event before it, but the "
@@ -152,17 +149,6 @@ def _check_item(item: Any, subject: Any, previous: int, checkpoint: Checkpoint) 
     included = leaf_hash(leaf(sequence, subject_prev, hash_, payload))
     if not verify_inclusion(index, checkpoint.size, included, path, checkpoint.root):
         problems.append(f"not included at leaf {index} in the checkpoint's tree")
-    try:
-        event = json.loads(payload)
-    except ValueError:
-        return [*problems, "payload is not JSON"]
-    for key, expected in (
-        ("event_id", item.get("event_id")),
-        ("type", item.get("type")),
-        ("subject_id", subject),
-    ):
-        if not isinstance(event, dict) or event.get(key) != expected:
-            problems.append(f"payload {key} is not {expected!r}")
     if isinstance(event, dict) and _instant(event.get("occurred_at")) != _instant(
         item.get("occurred_at")
     ):

@@ -208,13 +208,27 @@ def _check_item(item: Mapping[str, Any], subject_id: Any) -> list[str]:
         return [f"unreadable ({exc!r})"]
     if not 0 <= sequence < 2**63:
         return [f"sequence {sequence} is not a stream sequence"]
+    problems, _ = checked_payload(item, sequence, prev_hash, hash_, payload, subject_id)
+    return problems
+
+
+def checked_payload(
+    item: Mapping[str, Any],
+    sequence: int,
+    prev_hash: bytes,
+    hash_: bytes,
+    payload: bytes,
+    subject_id: Any,
+) -> tuple[list[str], Any]:
+    """What a third party finds wrong with an item's chain link and its payload's ids (the
+    same in every bundle version), and the payload's JSON (None if it is not JSON)."""
     problems = []
     if len(prev_hash) != 32 or link(prev_hash, sequence, payload) != hash_:
         problems.append("hash does not match prev_hash, sequence and payload")
     try:
         event = json.loads(payload)
     except ValueError:
-        return [*problems, "payload is not JSON"]
+        return [*problems, "payload is not JSON"], None
     for key, expected in (
         ("event_id", item.get("event_id")),
         ("type", item.get("type")),
@@ -222,4 +236,4 @@ def _check_item(item: Mapping[str, Any], subject_id: Any) -> list[str]:
     ):
         if not isinstance(event, dict) or event.get(key) != expected:
             problems.append(f"payload {key} is not {expected!r}")
-    return problems
+    return problems, event
