@@ -1,8 +1,10 @@
 """Publishing signed checkpoints on the checkpoint stream, where anyone granted may read
 them and nobody may delete them (the stream denies delete and purge).
 
-``Nats-Msg-Id = checkpoint-<size>`` makes a retry within the duplicate window a no-op; a
-note already last on the stream (a restart after publishing) is not sent again.
+``Nats-Msg-Id = checkpoint-<size>`` makes a retry within the duplicate window a no-op
+(the runner retries a failed publish at its next step). After a restart the runner is
+given only the kept checkpoints beyond the stream's last (``latest``, read once), so none
+is sent twice.
 """
 
 from nats.js import JetStreamContext
@@ -18,8 +20,6 @@ class CheckpointStream:
         self.js = js
 
     async def publish(self, signed: Signed) -> None:
-        if await self.latest() == signed.note:
-            return
         await self.js.publish(
             CHECKPOINT_SUBJECT,
             signed.note.encode(),
